@@ -1,0 +1,119 @@
+"""The gateway: ``create_app()`` builds everything in the lifespan; nothing happens at import."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.http.temporal_response import TemporalResponse
+
+from crm_api.auth import AuthFailure, authenticate
+from crm_api.context import AppState, Context
+from crm_api.schema import build_schema
+from crm_core.db.engine import Database
+from crm_core.identity.tokens import TokenService, load_or_create_key
+from crm_core.messaging.broker import BrokerDispatcher, build_broker
+from crm_core.messaging.outbox import Dispatcher
+from crm_core.settings import Settings, load_settings
+from crm_core.telemetry import inject_trace_context, setup_telemetry
+from crm_core.tenancy import bind_log_tenant
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    def __init__(self, state_ref: dict[str, AppState], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._state_ref = state_ref
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        principal = request.scope.get("crm.principal")
+        return Context(app=self._state_ref["app"], request=request, principal=principal)
+
+
+class AuthGate:
+    """Authenticates before GraphQL runs: a bad token is a 401, a suspended tenant a 403."""
+
+    def __init__(self, inner: GraphQLApp, state_ref: dict[str, AppState]) -> None:
+        self._inner = inner
+        self._state_ref = state_ref
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._inner(scope, receive, send)
+            return
+        request = Request(scope)
+        outcome = await authenticate(self._state_ref["app"], request.headers.get("authorization"))
+        if isinstance(outcome, AuthFailure):
+            body = {"errors": [{"message": outcome.message, "extensions": {"code": outcome.code}}]}
+            headers = {"WWW-Authenticate": "Bearer"} if outcome.status == 401 else {}
+            response = JSONResponse(body, status_code=outcome.status, headers=headers)
+            await response(scope, receive, send)
+            return
+        scope["crm.principal"] = outcome
+        bind_log_tenant(outcome.tenant if outcome else None)
+        await self._inner(scope, receive, send)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    dispatcher: Dispatcher | None = None,
+) -> Starlette:
+    settings = settings or load_settings()
+    state_ref: dict[str, AppState] = {}
+    graphiql = settings.graphql.graphiql if settings.graphql.graphiql is not None else not settings.is_production
+    schema = build_schema(settings)
+    graphql_app = GraphQLApp(
+        state_ref,
+        schema=schema,
+        graphql_ide="graphiql" if graphiql else None,
+        allow_queries_via_get=True,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        telemetry = setup_telemetry(settings, service_name="crm-gateway")
+        db = database or Database.create(settings)
+        telemetry.instrument_engine(db.engine)
+        broker = None
+        disp = dispatcher
+        if disp is None:
+            broker = build_broker(settings)
+            disp = BrokerDispatcher(broker, before_send=inject_trace_context)
+        key = load_or_create_key(settings.auth, settings.data_dir)
+        state_ref["app"] = AppState(settings=settings, db=db, tokens=TokenService(settings.auth, key), dispatcher=disp)
+        try:
+            yield
+        finally:
+            if broker is not None:
+                broker.close()
+            if database is None:
+                await db.dispose()
+            telemetry.shutdown()
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def jwks(request: Request) -> Response:
+        key = state_ref["app"].tokens.key
+        return Response(json.dumps({"keys": [key.as_dict(private=False)]}), media_type="application/json")
+
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/.well-known/jwks.json", jwks),
+            Route("/graphql", AuthGate(graphql_app, state_ref), methods=["GET", "POST"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+__all__ = ["TemporalResponse", "create_app"]

@@ -1,0 +1,58 @@
+"""Authentication at the edge: the token names user and tenant; membership and tenant status are
+checked against the control plane on every request, so a suspension or removal takes effect at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from crm_api.context import AppState
+from crm_core.errors import DomainError, ErrorCode
+from crm_core.identity.principal import Principal
+from crm_core.tenancy import TenantRef
+from crm_core.tenants.models import Membership, Tenant, TenantStatus, User
+
+
+@dataclass(frozen=True, slots=True)
+class AuthFailure:
+    status: int
+    code: str
+    message: str
+
+
+async def authenticate(app: AppState, authorization: str | None) -> Principal | AuthFailure | None:
+    """None when no credentials were sent (public fields such as ``login`` still work)."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return AuthFailure(401, "UNAUTHENTICATED", "use an Authorization: Bearer <token> header")
+    try:
+        claims = app.tokens.verify(token.strip())
+    except DomainError:
+        return AuthFailure(401, "UNAUTHENTICATED", "invalid or expired token")
+    async with app.db.core_session() as session:
+        row = (
+            await session.execute(
+                select(Tenant.slug, Tenant.status, Membership.role)
+                .join(Membership, Membership.tenant_id == Tenant.id)
+                .join(User, User.id == Membership.user_id)
+                .where(
+                    Tenant.id == claims.tenant_id,
+                    Membership.user_id == claims.user_id,
+                    Membership.is_active.is_(True),
+                    User.is_active.is_(True),
+                    Tenant.provisioned_at.is_not(None),
+                )
+            )
+        ).one_or_none()
+    if row is None:
+        return AuthFailure(401, "UNAUTHENTICATED", "invalid or expired token")
+    if row.status is not TenantStatus.active:
+        return AuthFailure(403, "FORBIDDEN", "this company's account is suspended")
+    return Principal(user_id=claims.user_id, tenant=TenantRef(id=claims.tenant_id, slug=row.slug), role=row.role)
+
+
+__all__ = ["AuthFailure", "ErrorCode", "authenticate"]

@@ -1,0 +1,90 @@
+"""Contact mutations."""
+
+from __future__ import annotations
+
+import uuid
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm_api.contacts import inputs as I
+from crm_api.contacts.types import Contact
+from crm_api.context import Info
+from crm_api.errors import UserError
+from crm_api.inputs import input_data
+from crm_api.mutation import run
+from crm_api.permissions import requires
+from crm_api.relay import from_global_id
+from crm_core.contacts import service
+from crm_core.contacts.models import Contact as Row
+from crm_core.identity.principal import Principal
+
+
+@strawberry.type
+class ContactPayload:
+    contact: Contact | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class DestroyContactPayload:
+    destroyed_id: strawberry.ID | None
+    errors: list[UserError]
+
+
+def _pk(id: strawberry.ID, field: str = "id", expect: str = "Contact") -> uuid.UUID:
+    return from_global_id(id, field=field, expect=expect)[1]
+
+
+def _payload(row: Row | None, errors: list[UserError]) -> ContactPayload:
+    return ContactPayload(contact=Contact.from_model(row) if row is not None else None, errors=errors)
+
+
+@strawberry.type
+class ContactMutations:
+    @strawberry.mutation(extensions=requires("contact:create"))
+    async def create_contact(
+        self, info: Info, customer_id: strawberry.ID, input: I.CreateContactInput
+    ) -> ContactPayload:
+        region = info.context.settings.default_phone_region
+
+        async def work(session: AsyncSession, who: Principal) -> Row:
+            customer_pk = _pk(customer_id, "customer_id", "Customer")
+            return await service.create(session, who, customer_pk, input_data(input), default_region=region)
+
+        return _payload(*await run(info, work))
+
+    @strawberry.mutation(extensions=requires("contact:update"))
+    async def update_contact(
+        self, info: Info, id: strawberry.ID, input: I.UpdateContactInput, version: int | None = None
+    ) -> ContactPayload:
+        region = info.context.settings.default_phone_region
+
+        async def work(session: AsyncSession, who: Principal) -> Row:
+            return await service.update(
+                session, who, _pk(id), input_data(input), expected_version=version, default_region=region
+            )
+
+        return _payload(*await run(info, work))
+
+    @strawberry.mutation(extensions=requires("contact:delete"))
+    async def delete_contact(self, info: Info, id: strawberry.ID, version: int | None = None) -> ContactPayload:
+        async def work(session: AsyncSession, who: Principal) -> Row:
+            return await service.soft_delete(session, who, _pk(id), expected_version=version)
+
+        return _payload(*await run(info, work))
+
+    @strawberry.mutation(extensions=requires("contact:restore"))
+    async def restore_contact(self, info: Info, id: strawberry.ID) -> ContactPayload:
+        async def work(session: AsyncSession, who: Principal) -> Row:
+            return await service.restore(session, who, _pk(id))
+
+        return _payload(*await run(info, work))
+
+    @strawberry.mutation(extensions=requires("contact:destroy"))
+    async def destroy_contact(self, info: Info, id: strawberry.ID) -> DestroyContactPayload:
+        async def work(session: AsyncSession, who: Principal) -> uuid.UUID:
+            return await service.destroy(session, who, _pk(id))
+
+        destroyed, errors = await run(info, work)
+        return DestroyContactPayload(destroyed_id=id if destroyed else None, errors=errors)

@@ -1,0 +1,63 @@
+"""The per-request GraphQL context: what the edge resolved, and per-request loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from strawberry.types import Info as _Info
+
+from crm_core.db.engine import Database, TenantDatabase
+from crm_core.errors import Unauthenticated
+from crm_core.identity.principal import Principal
+from crm_core.identity.tokens import TokenService
+from crm_core.messaging.outbox import Dispatcher
+from crm_core.settings import Settings
+
+if TYPE_CHECKING:
+    from crm_api.loaders import Loaders
+
+
+@dataclass
+class AppState:
+    """Built once in the lifespan; shared by all requests."""
+
+    settings: Settings
+    db: Database
+    tokens: TokenService
+    dispatcher: Dispatcher
+
+
+@dataclass
+class Context:
+    app: AppState
+    request: Request | None
+    principal: Principal | None
+    auth_error: str | None = None
+    _loaders: Loaders | None = field(default=None, repr=False)
+    response_headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def settings(self) -> Settings:
+        return self.app.settings
+
+    def require_principal(self) -> Principal:
+        if self.principal is None:
+            raise Unauthenticated(self.auth_error or "sign-in required")
+        return self.principal
+
+    @property
+    def tenant_db(self) -> TenantDatabase:
+        return self.app.db.tenant(self.require_principal().tenant)
+
+    @property
+    def loaders(self) -> Loaders:
+        if self._loaders is None:
+            from crm_api.loaders import Loaders
+
+            self._loaders = Loaders(self.tenant_db, self.require_principal())
+        return self._loaders
+
+
+Info = _Info[Context, Any]

@@ -1,0 +1,117 @@
+"""Customer mutations: thin — parse input, call the service, map the result."""
+
+from __future__ import annotations
+
+import uuid
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm_api.context import Info
+from crm_api.customers import inputs as I
+from crm_api.customers.types import Customer
+from crm_api.errors import UserError
+from crm_api.inputs import input_data
+from crm_api.mutation import bounded, run
+from crm_api.permissions import requires
+from crm_api.relay import from_global_id
+from crm_core.customers import service
+from crm_core.customers.models import Customer as Row
+from crm_core.errors import DomainError
+from crm_core.identity.principal import Principal
+
+MAX_BATCH = 100
+
+
+@strawberry.type
+class CustomerPayload:
+    customer: Customer | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class CustomersPayload:
+    customers: list[Customer]
+    errors: list[UserError]
+
+
+@strawberry.type
+class DestroyCustomerPayload:
+    destroyed_id: strawberry.ID | None
+    errors: list[UserError]
+
+
+def _pk(id: strawberry.ID) -> uuid.UUID:
+    return from_global_id(id, expect="Customer")[1]
+
+
+def _payload(row: Row | None, errors: list[UserError]) -> CustomerPayload:
+    return CustomerPayload(customer=Customer.from_model(row) if row is not None else None, errors=errors)
+
+
+@strawberry.type
+class CustomerMutations:
+    @strawberry.mutation(extensions=requires("customer:create"))
+    async def create_customer(self, info: Info, input: I.CreateCustomerInput) -> CustomerPayload:
+        region = info.context.settings.default_phone_region
+
+        async def work(session: AsyncSession, who: Principal) -> Row:
+            data = input_data(input, id_fields=I.ID_FIELDS)
+            return await service.create(session, who, data, default_region=region)
+
+        return _payload(*await run(info, work))
+
+    @strawberry.mutation(
+        description=f"All or nothing; at most {MAX_BATCH}.", extensions=requires("customer:create")
+    )
+    async def create_customers(self, info: Info, inputs: list[I.CreateCustomerInput]) -> CustomersPayload:
+        region = info.context.settings.default_phone_region
+
+        async def work(session: AsyncSession, who: Principal) -> list[Row]:
+            bounded(inputs, MAX_BATCH, "inputs")
+            data = [input_data(i, id_fields=I.ID_FIELDS) for i in inputs]
+            return await service.create_many(session, who, data, default_region=region)
+
+        rows, errors = await run(info, work, prefix="inputs")
+        return CustomersPayload(customers=[Customer.from_model(r) for r in rows or []], errors=errors)
+
+    @strawberry.mutation(extensions=requires("customer:update"))
+    async def update_customer(
+        self, info: Info, id: strawberry.ID, input: I.UpdateCustomerInput, version: int | None = None
+    ) -> CustomerPayload:
+        region = info.context.settings.default_phone_region
+
+        async def work(session: AsyncSession, who: Principal) -> Row:
+            data = input_data(input, id_fields=I.ID_FIELDS)
+            return await service.update(
+                session, who, _pk(id), data, expected_version=version, default_region=region
+            )
+
+        return _payload(*await run(info, work))
+
+    @strawberry.mutation(description="Soft delete: restorable.", extensions=requires("customer:delete"))
+    async def delete_customer(self, info: Info, id: strawberry.ID, version: int | None = None) -> CustomerPayload:
+        async def work(session: AsyncSession, who: Principal) -> Row:
+            return await service.soft_delete(session, who, _pk(id), expected_version=version)
+
+        return _payload(*await run(info, work))
+
+    @strawberry.mutation(extensions=requires("customer:restore"))
+    async def restore_customer(self, info: Info, id: strawberry.ID) -> CustomerPayload:
+        async def work(session: AsyncSession, who: Principal) -> Row:
+            return await service.restore(session, who, _pk(id))
+
+        return _payload(*await run(info, work))
+
+    @strawberry.mutation(
+        description="Permanent delete, with the customer's contacts.", extensions=requires("customer:destroy")
+    )
+    async def destroy_customer(self, info: Info, id: strawberry.ID) -> DestroyCustomerPayload:
+        async def work(session: AsyncSession, who: Principal) -> uuid.UUID:
+            return await service.destroy(session, who, _pk(id))
+
+        destroyed, errors = await run(info, work)
+        return DestroyCustomerPayload(destroyed_id=id if destroyed else None, errors=errors)
+
+
+__all__ = ["CustomerMutations", "DomainError"]

@@ -1,0 +1,54 @@
+"""Per-request DataLoaders. Each batch opens its own short session: sibling resolvers run
+concurrently and one AsyncSession must never serve two tasks."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from crm_core.contacts import repository as contacts_repo
+from crm_core.contacts.models import Contact
+from crm_core.customers import repository as customers_repo
+from crm_core.customers.models import Customer
+from crm_core.db.engine import TenantDatabase
+from crm_core.identity.principal import Principal
+from crm_core.tenants import repository as tenants_repo
+from crm_core.tenants.models import User
+
+
+class Loaders:
+    def __init__(self, tdb: TenantDatabase, principal: Principal) -> None:
+        self._tdb = tdb
+        self._principal = principal
+        self.customer_by_id = DataLoader(self._customers_by_id)
+        self.contacts_by_customer_id = DataLoader(self._contacts_by_customer)
+        self.contact_by_id = DataLoader(self._contacts_by_id)
+        self.user_by_id = DataLoader(self._users_by_id)
+
+    async def _customers_by_id(self, ids: Sequence[uuid.UUID]) -> list[Customer | None]:
+        async with self._tdb.read() as session:
+            rows = await customers_repo.get_many(session, ids)
+        return _in_order(ids, {r.id: r for r in rows})
+
+    async def _contacts_by_id(self, ids: Sequence[uuid.UUID]) -> list[Contact | None]:
+        async with self._tdb.read() as session:
+            rows = await contacts_repo.get_many(session, ids)
+        return _in_order(ids, {r.id: r for r in rows})
+
+    async def _contacts_by_customer(self, ids: Sequence[uuid.UUID]) -> list[list[Contact]]:
+        async with self._tdb.read() as session:
+            grouped = await contacts_repo.by_customers(session, ids)
+        return [grouped.get(i, []) for i in ids]
+
+    async def _users_by_id(self, ids: Sequence[uuid.UUID]) -> list[User | None]:
+        # Only members of this tenant: an owner id from elsewhere resolves to nothing.
+        async with self._tdb.read() as session:
+            rows = await tenants_repo.users_in_tenant(session, self._principal.tenant.id, ids)
+        return _in_order(ids, {r.id: r for r in rows})
+
+
+def _in_order(ids: Sequence[uuid.UUID], found: dict[uuid.UUID, Any]) -> list[Any]:
+    return [found.get(i) for i in ids]

@@ -1,0 +1,41 @@
+"""Permissions declared on fields; each shows in the SDL as ``@requires(permission: "…")``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.schema_directive import Location
+
+from crm_core.identity.permissions import allows
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    description="The permission a caller's role needs to use this field.",
+)
+class Requires:
+    permission: str
+
+
+class HasPermission(BasePermission):
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def __init__(self, permission: str) -> None:
+        self.permission = permission
+        self.message = f"your role lacks {permission}"
+        self._schema_directive = Requires(permission=permission)
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        principal = info.context.principal
+        if principal is None:
+            self.message = info.context.auth_error or "sign-in required"
+            self.error_extensions = {"code": "UNAUTHENTICATED"}
+            return False
+        return allows(principal.role, self.permission)
+
+
+def requires(permission: str) -> list[PermissionExtension]:
+    """``@strawberry.field(extensions=requires("customer:read"))``"""
+    return [PermissionExtension(permissions=[HasPermission(permission)])]

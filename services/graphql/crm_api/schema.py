@@ -1,0 +1,78 @@
+"""The schema: every domain's queries and mutations merged, with the protections of design.md."""
+
+from __future__ import annotations
+
+import functools
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from crm_api.contacts.mutations import ContactMutations
+from crm_api.contacts.queries import ContactQueries
+from crm_api.contacts.types import Contact
+from crm_api.context import Info
+from crm_api.cost import CostLimiter
+from crm_api.customers.mutations import CustomerMutations
+from crm_api.customers.queries import CustomerQueries
+from crm_api.customers.types import Customer
+from crm_api.enums import RoleEnum
+from crm_api.errors import should_mask
+from crm_api.identity.mutations import IdentityMutations
+from crm_api.node import NodeQueries
+from crm_api.users import User
+from crm_core.settings import Settings
+
+
+@strawberry.type(description="The signed-in user in the current company.")
+class Viewer:
+    user: User | None
+    tenant_slug: str
+    role: RoleEnum
+
+
+@strawberry.type
+class ViewerQueries:
+    @strawberry.field(description="Who you are signed in as; null without a token.")
+    async def viewer(self, info: Info) -> Viewer | None:
+        principal = info.context.principal
+        if principal is None:
+            return None
+        row = await info.context.loaders.user_by_id.load(principal.user_id)
+        return Viewer(
+            user=User.from_model(row) if row else None,
+            tenant_slug=principal.tenant.slug,
+            role=RoleEnum(principal.role.value),
+        )
+
+
+Query = merge_types("Query", (ViewerQueries, NodeQueries, CustomerQueries, ContactQueries))
+Mutation = merge_types("Mutation", (IdentityMutations, CustomerMutations, ContactMutations))
+
+
+class _MaskErrors(MaskErrors):
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL"}
+        return masked
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    limits = settings.graphql
+    extensions = [
+        # Classes or factories only: an instance would be shared by concurrent requests.
+        functools.partial(QueryDepthLimiter, max_depth=limits.max_depth),
+        functools.partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
+        functools.partial(MaxTokensLimiter, max_token_count=5_000),
+        functools.partial(CostLimiter, max_cost=limits.max_cost, default_page=20, max_page=limits.max_page_size),
+        functools.partial(_MaskErrors, should_mask_error=should_mask),
+    ]
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[Customer, Contact, User],
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=settings.is_production),
+    )

@@ -1,0 +1,1 @@
+"""Validation and normalisation of customer and contact data (service and cleansing actor)."""

@@ -1,0 +1,204 @@
+"""``crm``: the one command-line entry.
+
+Long-running commands (``gateway``, ``worker``, ``scheduler``) import their process's package by
+name at run time, so the domain package never imports the API or the worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import typer
+
+from crm_core.cli import up as up_cmd
+from crm_core.db import migrate
+from crm_core.db.engine import Database
+from crm_core.errors import DomainError
+from crm_core.settings import Settings, load_settings
+from crm_core.tenants import repository as tenants_repo
+from crm_core.tenants import service as tenants
+from crm_core.tenants.models import Role, TenantStatus
+
+app = typer.Typer(help="Multi-tenant CRM: gateway, workers, database and tenants.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+tenant_app = typer.Typer(help="Tenant lifecycle.", no_args_is_help=True)
+user_app = typer.Typer(help="Users and memberships.", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(user_app, name="user")
+app.add_typer(demo_app, name="demo")
+app.command("up", help="Start everything (embedded servers when no URLs are set).")(up_cmd.up)
+
+T = TypeVar("T")
+
+
+def _with_db(fn: Callable[[Database], Awaitable[T]], settings: Settings | None = None) -> T:
+    settings = settings or load_settings()
+
+    async def main() -> T:
+        db = Database.create(settings)
+        try:
+            return await fn(db)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(main())
+    except DomainError as exc:
+        for e in exc.errors:
+            typer.secho(f"error: {e.field or '-'}: {e.message}", fg="red", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command(help="Run the GraphQL gateway (uvicorn).")
+def gateway(host: str | None = None, port: int | None = None, workers: int = 1) -> None:
+    import uvicorn
+
+    settings = load_settings()
+    importlib.import_module("crm_api.app")
+    uvicorn.run(
+        "crm_api.app:create_app",
+        factory=True,
+        host=host or settings.gateway_host,
+        port=port or settings.gateway_port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=20,
+    )
+
+
+@app.command(help="Run a background worker.")
+def worker() -> None:
+    raise typer.Exit(importlib.import_module("crm_worker.main").run())
+
+
+@app.command(help="Run the scheduler that fans periodic work out per tenant.")
+def scheduler() -> None:
+    raise typer.Exit(importlib.import_module("crm_worker.scheduler").run())
+
+
+@db_app.command("upgrade", help="Migrate core, then every tenant in parallel batches.")
+def db_upgrade(concurrency: int = typer.Option(4, min=1, max=32)) -> None:
+    async def run(db: Database) -> int:
+        started = time.perf_counter()
+        await migrate.upgrade_core(db.engine)
+        async with db.core_session() as session:
+            ids = await tenants_repo.provisioned_ids(session)
+        outcomes = await migrate.upgrade_tenants(db.engine, ids, concurrency=concurrency)
+        failed = [o for o in outcomes if o.status == "failed"]
+        done = sum(o.status == "upgraded" for o in outcomes)
+        for o in failed:
+            typer.secho(f"tenant {o.tenant_id}: FAILED {o.error}", fg="red", err=True)
+        typer.echo(
+            f"core at head; tenants: {done} upgraded, {len(outcomes) - done - len(failed)} already at head, "
+            f"{len(failed)} failed ({time.perf_counter() - started:.1f}s)"
+        )
+        return 1 if failed else 0
+
+    raise typer.Exit(_with_db(run))
+
+
+@tenant_app.command("create")
+def tenant_create(
+    slug: str,
+    name: str = typer.Option(..., help="Company name"),
+    plan: str = "standard",
+    locale: str = "zh-CN",
+    timezone: str = "Asia/Shanghai",
+    currency: str = "CNY",
+) -> None:
+    async def run(db: Database) -> None:
+        await migrate.upgrade_core(db.engine)
+        tenant, created = await tenants.create(
+            db, tenants.TenantInput(slug=slug, name=name, plan=plan, locale=locale, timezone=timezone, currency=currency)
+        )
+        typer.echo(f"{'created' if created else 'exists'}: {tenant.slug} ({tenant.id})")
+
+    _with_db(run)
+
+
+@tenant_app.command("list")
+def tenant_list(all: bool = typer.Option(False, "--all", help="Include deleted tenants")) -> None:
+    async def run(db: Database) -> None:
+        async with db.core_session() as session:
+            rows = await tenants_repo.list_all(session, include_deleted=all)
+        for t in rows:
+            typer.echo(f"{t.slug:24} {t.status.value:10} {t.plan:10} {t.id}  {t.name}")
+
+    _with_db(run)
+
+
+def _status_command(status: TenantStatus) -> Callable[[str], None]:
+    def command(slug: str) -> None:
+        async def run(db: Database) -> None:
+            tenant = await tenants.set_status(db, slug, status)
+            typer.echo(f"{tenant.slug}: {tenant.status.value}")
+
+        _with_db(run)
+
+    return command
+
+
+tenant_app.command("suspend", help="Refuse the tenant's requests and jobs; data kept.")(
+    _status_command(TenantStatus.suspended)
+)
+tenant_app.command("resume", help="Undo suspend or delete.")(_status_command(TenantStatus.active))
+tenant_app.command("delete", help="Close the tenant; data kept and recoverable with resume.")(
+    _status_command(TenantStatus.deleted)
+)
+
+
+@tenant_app.command("purge", help="Drop a deleted tenant's schema and row. Irreversible.")
+def tenant_purge(slug: str, confirm: str = typer.Option(..., help="Repeat the slug to confirm")) -> None:
+    async def run(db: Database) -> None:
+        await tenants.purge(db, slug, confirm=confirm)
+        typer.echo(f"{slug}: purged")
+
+    _with_db(run)
+
+
+@user_app.command("create")
+def user_create(
+    email: str,
+    name: str = typer.Option(...),
+    tenant: str | None = typer.Option(None, help="Tenant slug to add the user to"),
+    role: Role = typer.Option(Role.viewer),
+    team: str | None = None,
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+    operator: bool = typer.Option(False, help="Platform operator (admin console)"),
+) -> None:
+    from crm_core.identity.service import create_user
+
+    async def run(db: Database) -> None:
+        user = await create_user(
+            db, email=email, name=name, password=password, tenant_slug=tenant, role=role, team=team,
+            platform_operator=operator,
+        )  # fmt: skip
+        typer.echo(f"user {user.email} ({user.id})" + (f" in {tenant} as {role.value}" if tenant else ""))
+
+    _with_db(run)
+
+
+@demo_app.command("seed", help="Create a tenant with realistic demo data (idempotent).")
+def demo_seed(
+    slug: str = "demo",
+    customers: int = typer.Option(1000, min=1, max=1_000_000),
+    password: str = typer.Option("demo-password-2026", help="Password of the demo users"),
+) -> None:
+    from crm_core.demo.seed import seed_demo
+
+    async def run(db: Database) -> Any:
+        return await seed_demo(db, load_settings(), slug=slug, customers=customers, password=password)
+
+    result = _with_db(run)
+    typer.echo(str(result))
+
+
+def main() -> None:  # pragma: no cover - console entry
+    sys.exit(app())

@@ -1,0 +1,154 @@
+"""Contact use cases: always under a live customer of the same tenant."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, update as sql_update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm_core.cleansing import normalize
+from crm_core.contacts import repository
+from crm_core.contacts.models import Contact
+from crm_core.contacts.schemas import ContactFields
+from crm_core.customers import repository as customers_repo
+from crm_core.errors import Conflict, DomainError, ErrorCode, FieldError, NotFound
+from crm_core.identity.principal import Principal
+from crm_core.validation import parse
+
+TEXT_FIELDS = ("name", "title", "department", "preferred_time")
+
+
+def _normalise(fields: dict[str, Any], *, default_region: str, lenient: bool = False) -> dict[str, Any]:
+    """With ``lenient`` (imports, demo data) an unparseable number or address is kept as typed."""
+    errors: list[FieldError] = []
+    for name in TEXT_FIELDS:
+        if fields.get(name) is not None:
+            fields[name] = normalize.clean_text(fields[name])
+    if fields.get("notes") is not None:
+        fields["notes"] = normalize.clean_multiline(fields["notes"])
+    if fields.get("phones") is not None:
+        phones = []
+        for i, p in enumerate(fields["phones"]):
+            result = normalize.normalize_phone(p.number, default_region=default_region)
+            if result.issue is not None:
+                errors.append(FieldError(f"phones.{i}.number", ErrorCode.INVALID, result.issue.message))
+            phones.append({"label": p.label, "e164": result.e164, "raw": result.raw})
+        fields["phones"] = phones
+    if fields.get("emails") is not None:
+        emails = []
+        for i, e in enumerate(fields["emails"]):
+            email = normalize.normalize_email(e.address)
+            if email.issue is not None:
+                errors.append(FieldError(f"emails.{i}.address", ErrorCode.INVALID, email.issue.message))
+            emails.append({"label": e.label, "address": email.normalized or normalize.clean_text(e.address)})
+        fields["emails"] = emails
+    if fields.get("social_accounts") is not None:
+        fields["social_accounts"] = [s.model_dump() for s in fields["social_accounts"]]
+    if errors and not lenient:
+        raise DomainError(errors)
+    return fields
+
+
+def _search_text(c: Contact) -> str:
+    phones = " ".join(p.get("e164") or "" for p in c.phones)
+    emails = " ".join(e.get("address") or "" for e in c.emails)
+    return normalize.search_text(c.name, c.title, phones, emails)
+
+
+async def _unset_other_primaries(session: AsyncSession, contact: Contact) -> None:
+    if contact.is_primary:
+        await session.execute(
+            sql_update(Contact)
+            .where(Contact.customer_id == contact.customer_id, Contact.id != contact.id, Contact.is_primary.is_(True))
+            .values(is_primary=False, version=Contact.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def create(
+    session: AsyncSession,
+    principal: Principal,
+    customer_id: uuid.UUID,
+    data: Mapping[str, Any],
+    *,
+    default_region: str = "CN",
+    lenient: bool = False,
+) -> Contact:
+    parsed = parse(ContactFields, dict(data))
+    fields = {n: getattr(parsed, n) for n in parsed.model_fields_set}
+    if not fields.get("name"):
+        raise DomainError.one("name", ErrorCode.REQUIRED, "required")
+    if await customers_repo.get(session, customer_id) is None:
+        raise NotFound("customer_id", "customer")
+    fields = _normalise(fields, default_region=default_region, lenient=lenient)
+    contact = Contact(customer_id=customer_id, **fields, created_by=principal.user_id, updated_by=principal.user_id)
+    contact.search_text = _search_text(contact)
+    session.add(contact)
+    await session.flush()
+    await _unset_other_primaries(session, contact)
+    return contact
+
+
+async def update(
+    session: AsyncSession,
+    principal: Principal,
+    contact_id: uuid.UUID,
+    data: Mapping[str, Any],
+    *,
+    expected_version: int | None,
+    default_region: str = "CN",
+) -> Contact:
+    parsed = parse(ContactFields, dict(data))
+    fields = {n: getattr(parsed, n) for n in parsed.model_fields_set}
+    if "name" in fields and not fields["name"]:
+        raise DomainError.one("name", ErrorCode.REQUIRED, "cannot be empty")
+    contact = await _get_for_write(session, contact_id, expected_version)
+    fields = _normalise(fields, default_region=default_region)
+    for name, value in fields.items():
+        setattr(contact, name, value)
+    contact.updated_by = principal.user_id
+    contact.search_text = _search_text(contact)
+    await session.flush()
+    await _unset_other_primaries(session, contact)
+    return contact
+
+
+async def soft_delete(
+    session: AsyncSession, principal: Principal, contact_id: uuid.UUID, *, expected_version: int | None
+) -> Contact:
+    contact = await _get_for_write(session, contact_id, expected_version)
+    contact.deleted_at = datetime.now(UTC)
+    contact.updated_by = principal.user_id
+    await session.flush()
+    return contact
+
+
+async def restore(session: AsyncSession, principal: Principal, contact_id: uuid.UUID) -> Contact:
+    contact = await repository.get(session, contact_id, include_deleted=True)
+    if contact is None or await customers_repo.get(session, contact.customer_id) is None:
+        raise NotFound("id", "contact")
+    if contact.deleted_at is not None:
+        contact.deleted_at = None
+        contact.updated_by = principal.user_id
+        await session.flush()
+    return contact
+
+
+async def destroy(session: AsyncSession, principal: Principal, contact_id: uuid.UUID) -> uuid.UUID:
+    result = await session.execute(delete(Contact).where(Contact.id == contact_id).returning(Contact.id))
+    if result.scalar_one_or_none() is None:
+        raise NotFound("id", "contact")
+    return contact_id
+
+
+async def _get_for_write(session: AsyncSession, contact_id: uuid.UUID, expected_version: int | None) -> Contact:
+    contact = await repository.get(session, contact_id)
+    if contact is None:
+        raise NotFound("id", "contact")
+    if expected_version is not None and expected_version != contact.version:
+        raise Conflict()
+    return contact

@@ -1,0 +1,230 @@
+"""Customer use cases: validate and normalise, write in one transaction, then ask for cleansing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm_core.cleansing import normalize
+from crm_core.customers import repository
+from crm_core.customers.models import Customer
+from crm_core.customers.schemas import CustomerFields
+from crm_core.errors import Conflict, DomainError, ErrorCode, FieldError, NotFound
+from crm_core.identity.principal import Principal
+from crm_core.messaging.outbox import defer
+from crm_core.tenants.repository import is_member
+from crm_core.validation import parse
+
+CLEANSE_ACTOR = "cleansing.cleanse_customer"
+CLEANSE_QUEUE = "cleansing"
+REQUIRED = ("name", "kind")
+TEXT_FIELDS = (
+    "name", "industry", "website", "province", "city", "district", "street", "postal_code",
+    "purchase_frequency",
+)  # fmt: skip
+ADDRESS_PARTS = ("province", "city", "district", "street", "postal_code")
+
+
+def _normalise(fields: dict[str, Any], *, default_region: str, lenient: bool = False) -> dict[str, Any]:
+    """Clean text, parse phone and e-mail, split a one-line address.
+
+    Raises on what can't be fixed; with ``lenient`` (imports, demo data) the text is kept and
+    flagged for review instead, never dropped.
+    """
+    errors: list[FieldError] = []
+    for name in TEXT_FIELDS:
+        if name in fields and fields[name] is not None:
+            fields[name] = normalize.clean_text(fields[name])
+    if fields.get("notes") is not None:
+        fields["notes"] = normalize.clean_multiline(fields["notes"])
+    if fields.get("code") is not None:
+        fields["code"] = fields["code"].upper()
+    if fields.get("country") is not None:
+        fields["country"] = fields["country"].upper()
+    if "tags" in fields and fields["tags"] is not None:
+        fields["tags"] = sorted({t for t in (normalize.clean_text(t) for t in fields["tags"]) if t})
+    if "phone" in fields:
+        raw = normalize.clean_text(fields.pop("phone"))
+        fields["phone"], fields["phone_raw"] = None, raw
+        if raw:
+            result = normalize.normalize_phone(raw, default_region=default_region)
+            if result.issue is not None:
+                errors.append(FieldError("phone", ErrorCode.INVALID, result.issue.message))
+            fields["phone"] = result.e164
+    raw_email = fields.get("email")
+    if fields.get("email"):
+        email = normalize.normalize_email(fields["email"])
+        if email.issue is not None:
+            errors.append(FieldError("email", ErrorCode.INVALID, email.issue.message))
+        fields["email"] = email.normalized
+    elif "email" in fields:
+        fields["email"] = None
+    if fields.get("address_line"):
+        fields["address_line"] = normalize.clean_text(fields["address_line"])
+        if not any(fields.get(p) for p in ADDRESS_PARTS):
+            parts = normalize.split_address(fields["address_line"] or "")
+            for part in ("country", *ADDRESS_PARTS):
+                value = getattr(parts, part)
+                if value and not fields.get(part):
+                    fields[part] = value
+    for key in ("important_dates", "do_not_visit"):
+        if fields.get(key) is not None:
+            fields[key] = [item.model_dump(mode="json") for item in fields[key]]
+    if errors and lenient:
+        fields["review_flags"] = [{"field": e.field, "code": "INVALID_" + (e.field or "").upper(), "message": e.message} for e in errors]
+        if any(e.field == "email" for e in errors):
+            fields["email"] = normalize.clean_text(raw_email)
+    elif errors:
+        raise DomainError(errors)
+    return fields
+
+
+def _search_text(c: Customer) -> str:
+    return normalize.search_text(c.name, c.code, c.phone, c.email, c.city, c.industry)
+
+
+def _writable(data: Mapping[str, Any]) -> tuple[CustomerFields, dict[str, Any]]:
+    parsed = parse(CustomerFields, dict(data))
+    return parsed, {name: getattr(parsed, name) for name in parsed.model_fields_set}
+
+
+async def create(
+    session: AsyncSession,
+    principal: Principal,
+    data: Mapping[str, Any],
+    *,
+    default_region: str = "CN",
+    cleanse: bool = True,
+    lenient: bool = False,
+) -> Customer:
+    _, fields = _writable(data)
+    missing = [FieldError(f, ErrorCode.REQUIRED, "required") for f in REQUIRED if not fields.get(f)]
+    if missing:
+        raise DomainError(missing)
+    fields = _normalise(fields, default_region=default_region, lenient=lenient)
+    fields.setdefault("owner_id", principal.user_id)
+    await _check_owner(session, principal, fields.get("owner_id"))
+    if not fields.get("code"):
+        fields["code"] = await repository.next_code(session)
+    elif await repository.get_by_code(session, fields["code"]) is not None:
+        raise DomainError.one("code", ErrorCode.DUPLICATE, "another customer has this code")
+    customer = Customer(**fields, created_by=principal.user_id, updated_by=principal.user_id)
+    customer.search_text = _search_text(customer)
+    session.add(customer)
+    await _flush(session)
+    if cleanse:
+        defer(session, CLEANSE_ACTOR, CLEANSE_QUEUE, customer_id=customer.id)
+    return customer
+
+
+async def update(
+    session: AsyncSession,
+    principal: Principal,
+    customer_id: uuid.UUID,
+    data: Mapping[str, Any],
+    *,
+    expected_version: int | None,
+    default_region: str = "CN",
+) -> Customer:
+    _, fields = _writable(data)
+    cleared = [FieldError(f, ErrorCode.REQUIRED, "cannot be empty") for f in REQUIRED if f in fields and not fields[f]]
+    if cleared:
+        raise DomainError(cleared)
+    customer = await _get_for_write(session, customer_id, expected_version)
+    fields = _normalise(fields, default_region=default_region)
+    if "owner_id" in fields:
+        await _check_owner(session, principal, fields["owner_id"])
+    if fields.get("code") and fields["code"] != customer.code:
+        if await repository.get_by_code(session, fields["code"]) is not None:
+            raise DomainError.one("code", ErrorCode.DUPLICATE, "another customer has this code")
+    for name, value in fields.items():
+        setattr(customer, name, value)
+    customer.updated_by = principal.user_id
+    customer.search_text = _search_text(customer)
+    await _flush(session)
+    defer(session, CLEANSE_ACTOR, CLEANSE_QUEUE, customer_id=customer.id)
+    return customer
+
+
+async def soft_delete(
+    session: AsyncSession, principal: Principal, customer_id: uuid.UUID, *, expected_version: int | None
+) -> Customer:
+    customer = await _get_for_write(session, customer_id, expected_version)
+    customer.deleted_at = datetime.now(UTC)
+    customer.updated_by = principal.user_id
+    await _flush(session)
+    return customer
+
+
+async def restore(session: AsyncSession, principal: Principal, customer_id: uuid.UUID) -> Customer:
+    customer = await repository.get(session, customer_id, include_deleted=True)
+    if customer is None:
+        raise NotFound("id", "customer")
+    if customer.deleted_at is not None:
+        customer.deleted_at = None
+        customer.updated_by = principal.user_id
+        await _flush(session)
+    return customer
+
+
+async def destroy(session: AsyncSession, principal: Principal, customer_id: uuid.UUID) -> uuid.UUID:
+    """Hard delete (separate permission): the customer and, by cascade, its contacts."""
+    result = await session.execute(delete(Customer).where(Customer.id == customer_id).returning(Customer.id))
+    if result.scalar_one_or_none() is None:
+        raise NotFound("id", "customer")
+    return customer_id
+
+
+async def _get_for_write(session: AsyncSession, customer_id: uuid.UUID, expected_version: int | None) -> Customer:
+    customer = await repository.get(session, customer_id)
+    if customer is None:
+        raise NotFound("id", "customer")
+    if expected_version is not None and expected_version != customer.version:
+        raise Conflict()
+    return customer
+
+
+async def _check_owner(session: AsyncSession, principal: Principal, owner_id: uuid.UUID | None) -> None:
+    """References stay inside the tenant: the owner must be a member of this company."""
+    if owner_id is not None and not await is_member(session, principal.tenant.id, owner_id):
+        raise DomainError.one("owner_id", ErrorCode.NOT_FOUND, "no such user in this company")
+
+
+async def _flush(session: AsyncSession) -> None:
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        if "uq_customers_code" in str(exc.orig):
+            raise DomainError.one("code", ErrorCode.DUPLICATE, "another customer has this code") from None
+        raise
+
+
+async def create_many(
+    session: AsyncSession,
+    principal: Principal,
+    items: Sequence[Mapping[str, Any]],
+    *,
+    default_region: str = "CN",
+    cleanse: bool = True,
+) -> list[Customer]:
+    """All or nothing: an error in item ``i`` names ``{i}.field`` and nothing is written."""
+    out = []
+    for i, item in enumerate(items):
+        try:
+            out.append(
+                await create(
+                    session, principal, item,
+                    default_region=default_region, cleanse=cleanse,
+                )
+            )  # fmt: skip
+        except DomainError as exc:
+            raise DomainError(
+                [FieldError(f"{i}.{e.field}" if e.field else str(i), e.code, e.message) for e in exc.errors]
+            ) from None
+    return out

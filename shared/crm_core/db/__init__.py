@@ -1,0 +1,1 @@
+"""Database layer: declarative bases, engines, tenant-bound sessions, migrations."""

@@ -1,0 +1,155 @@
+"""Running the two Alembic trees: core once, then every tenant schema in parallel batches.
+
+Each tenant is migrated in its own transaction under an advisory lock keyed on its id, so two
+processes (two ``crm db upgrade``, or an upgrade racing ``crm tenant create``) never migrate the
+same schema at once, and a failure leaves that tenant exactly at its previous revision.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, MetaData, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from crm_core.tenancy import schema_for
+
+_HERE = Path(__file__).parent / "migrations"
+CORE_LOCK = 0x43524D_0001  # "CRM" + 1: serialises core migrations across processes
+
+
+def core_metadata() -> MetaData:
+    from crm_core.db.models import load_core_models
+
+    return load_core_models()
+
+
+def tenant_metadata() -> MetaData:
+    from crm_core.db.models import load_tenant_models
+
+    return load_tenant_models()
+
+
+def _config(tree: str, connection: Connection, schema: str | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_HERE / tree))
+    cfg.attributes["connection"] = connection
+    if schema is not None:
+        cfg.attributes["schema"] = schema
+    return cfg
+
+
+def head_of(tree: str) -> str:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_HERE / tree))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    assert head is not None, f"no migrations in {tree}"
+    return head
+
+
+def tenant_lock_key(tenant_id: uuid.UUID) -> int:
+    # Signed 64-bit key from the id: advisory locks take a bigint.
+    return int.from_bytes(tenant_id.bytes[:8], "big", signed=True)
+
+
+def _current_revision(connection: Connection, schema: str) -> str | None:
+    ctx = MigrationContext.configure(connection, opts={"version_table_schema": schema})
+    return ctx.get_current_revision()
+
+
+def _upgrade_core_sync(connection: Connection) -> None:
+    connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CORE_LOCK})
+    command.upgrade(_config("core", connection), "head")
+
+
+def _upgrade_tenant_sync(connection: Connection, tenant_id: uuid.UUID, head: str) -> bool:
+    schema = schema_for(tenant_id)
+    connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": tenant_lock_key(tenant_id)})
+    exists = connection.execute(
+        text("SELECT 1 FROM pg_namespace WHERE nspname = :s"), {"s": schema}
+    ).scalar()
+    if exists and _current_revision(connection, schema) == head:
+        return False
+    command.upgrade(_config("tenant", connection, schema), "head")
+    return True
+
+
+async def upgrade_core(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(_upgrade_core_sync)
+
+
+async def upgrade_tenant(engine: AsyncEngine, tenant_id: uuid.UUID) -> bool:
+    """Bring one tenant schema to head (creating it if needed). True if anything ran."""
+    head = head_of("tenant")
+    async with engine.begin() as conn:
+        return await conn.run_sync(_upgrade_tenant_sync, tenant_id, head)
+
+
+@dataclass(frozen=True, slots=True)
+class TenantOutcome:
+    tenant_id: uuid.UUID
+    status: str  # "upgraded" | "at_head" | "failed"
+    error: str | None = None
+    seconds: float = 0.0
+
+
+async def upgrade_tenants(
+    engine: AsyncEngine, tenant_ids: Sequence[uuid.UUID], *, concurrency: int = 4
+) -> list[TenantOutcome]:
+    """Migrate many tenants, ``concurrency`` at a time; one failure does not stop the others."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(tenant_id: uuid.UUID) -> TenantOutcome:
+        async with gate:
+            started = time.perf_counter()
+            try:
+                ran = await upgrade_tenant(engine, tenant_id)
+            except Exception as exc:
+                return TenantOutcome(
+                    tenant_id, "failed", f"{type(exc).__name__}: {exc}", time.perf_counter() - started
+                )
+            status = "upgraded" if ran else "at_head"
+            return TenantOutcome(tenant_id, status, None, time.perf_counter() - started)
+
+    return list(await asyncio.gather(*(one(t) for t in tenant_ids)))
+
+
+async def tenant_revisions(engine: AsyncEngine, tenant_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str | None]:
+    """Each tenant's current revision (None when its schema or version table is missing)."""
+
+    def read(connection: Connection) -> dict[uuid.UUID, str | None]:
+        found: dict[uuid.UUID, str | None] = {}
+        for tenant_id in tenant_ids:
+            schema = schema_for(tenant_id)
+            exists = connection.execute(
+                text("SELECT to_regclass(:t)"), {"t": f'"{schema}".alembic_version'}
+            ).scalar()
+            found[tenant_id] = _current_revision(connection, schema) if exists else None
+        return found
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(read)
+
+
+def _autogenerate_sync(connection: Connection, tree: str, message: str, schema: str | None) -> None:
+    command.revision(_config(tree, connection, schema), message=message, autogenerate=True)
+
+
+async def autogenerate(engine: AsyncEngine, tree: str, message: str) -> None:
+    """Developer tool (``crm db revision``): diff the models against a migrated scratch schema."""
+    schema = schema_for(uuid.UUID(int=0)) if tree == "tenant" else None
+    async with engine.begin() as conn:
+        if tree == "tenant":
+            await conn.run_sync(_upgrade_tenant_sync, uuid.UUID(int=0), "")
+        await conn.run_sync(_autogenerate_sync, tree, message, schema)
+        await conn.rollback()

@@ -1,0 +1,1 @@
+"""Alembic trees: ``core`` (control plane) and ``tenant`` (one schema per company)."""

@@ -1,0 +1,26 @@
+"""The one list of model modules per tree, so metadata is complete wherever it is needed."""
+
+from __future__ import annotations
+
+import importlib
+
+from sqlalchemy import MetaData
+
+CORE_MODEL_MODULES = ("crm_core.tenants.models",)
+TENANT_MODEL_MODULES = ("crm_core.customers.models", "crm_core.contacts.models")
+
+
+def load_core_models() -> MetaData:
+    from crm_core.db.base import CoreBase
+
+    for name in CORE_MODEL_MODULES:
+        importlib.import_module(name)
+    return CoreBase.metadata
+
+
+def load_tenant_models() -> MetaData:
+    from crm_core.db.base import TenantBase
+
+    for name in TENANT_MODEL_MODULES:
+        importlib.import_module(name)
+    return TenantBase.metadata

@@ -1,0 +1,140 @@
+"""Declaring actors: ``@tenant_actor`` / ``@system_actor`` record them; a worker binds them to its broker.
+
+Declaring does nothing at import time (no broker needed); ``bind_all(broker, runtime)`` creates the
+Dramatiq actors in the worker. A tenant actor takes keyword-only, JSON-safe arguments including
+``tenant_id``; the wrapper refuses a message without one, skips a tenant that is not active, and
+hands the function a ``TenantDatabase`` for that tenant and the worker's ``WorkerRuntime``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import dramatiq
+
+from crm_core.db.engine import Database, TenantDatabase
+from crm_core.messaging.outbox import Dispatcher
+from crm_core.settings import Settings
+from crm_core.tenancy import bind_log_tenant
+from crm_core.tenants.service import active_ref
+
+log = logging.getLogger(__name__)
+
+
+class WorkerRuntime(Protocol):
+    settings: Settings
+
+    async def database(self) -> Database: ...
+
+    @property
+    def dispatcher(self) -> Dispatcher: ...
+
+
+TenantFn = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class ActorSpec:
+    name: str
+    queue_name: str
+    fn: TenantFn
+    max_retries: int
+    min_backoff_ms: int
+    max_backoff_ms: int
+    time_limit_ms: int
+    tenant_scoped: bool
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+REGISTRY: dict[str, ActorSpec] = {}
+
+
+class MissingTenant(Exception):
+    """A tenant actor got a message without ``tenant_id``: a bug upstream, never retried."""
+
+
+def _declare(tenant_scoped: bool, name: str, queue_name: str, **opts: Any) -> Callable[[TenantFn], TenantFn]:
+    if "." not in name:
+        raise ValueError("actor names are <domain>.<verb_noun>")
+
+    def decorate(fn: TenantFn) -> TenantFn:
+        if name in REGISTRY and REGISTRY[name].fn is not fn:
+            raise ValueError(f"actor {name} declared twice")
+        REGISTRY[name] = ActorSpec(
+            name=name,
+            queue_name=queue_name,
+            fn=fn,
+            max_retries=opts.pop("max_retries", 5),
+            min_backoff_ms=opts.pop("min_backoff_ms", 1_000),
+            max_backoff_ms=opts.pop("max_backoff_ms", 300_000),
+            time_limit_ms=opts.pop("time_limit_ms", 600_000),
+            tenant_scoped=tenant_scoped,
+            options=opts,
+        )
+        return fn
+
+    return decorate
+
+
+def tenant_actor(name: str, *, queue_name: str, **opts: Any) -> Callable[[TenantFn], TenantFn]:
+    return _declare(True, name, queue_name, **opts)
+
+
+def system_actor(name: str, *, queue_name: str, **opts: Any) -> Callable[[TenantFn], TenantFn]:
+    return _declare(False, name, queue_name, **opts)
+
+
+def _parse_tenant_id(kwargs: dict[str, Any]) -> uuid.UUID:
+    raw = kwargs.pop("tenant_id", None)
+    if not raw:
+        raise MissingTenant("message has no tenant_id")
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError as exc:
+        raise MissingTenant("message has a malformed tenant_id") from exc
+
+
+def _wrap(spec: ActorSpec, runtime: WorkerRuntime) -> Callable[..., Awaitable[Any]]:
+    async def run(**kwargs: Any) -> Any:
+        db = await runtime.database()
+        if not spec.tenant_scoped:
+            return await spec.fn(runtime=runtime, db=db, **kwargs)
+        tenant_id = _parse_tenant_id(kwargs)
+        tenant = await active_ref(db, tenant_id)
+        if tenant is None:
+            log.warning("skipping %s: tenant %s is not active", spec.name, tenant_id)
+            return None
+        bind_log_tenant(tenant)
+        try:
+            tdb: TenantDatabase = db.tenant(tenant)
+            return await spec.fn(tdb=tdb, runtime=runtime, **kwargs)
+        finally:
+            bind_log_tenant(None)
+
+    run.__name__ = spec.fn.__name__
+    run.__qualname__ = spec.fn.__qualname__
+    return run
+
+
+def bind_all(broker: dramatiq.Broker, runtime: WorkerRuntime) -> dict[str, dramatiq.Actor[Any, Any]]:
+    """Create a Dramatiq actor for every declared spec on ``broker``."""
+    actors = {}
+    for spec in REGISTRY.values():
+        actors[spec.name] = dramatiq.actor(
+            _wrap(spec, runtime),
+            actor_name=spec.name,
+            queue_name=spec.queue_name,
+            broker=broker,
+            max_retries=spec.max_retries,
+            min_backoff=spec.min_backoff_ms,
+            max_backoff=spec.max_backoff_ms,
+            time_limit=spec.time_limit_ms,
+            throws=(MissingTenant,),
+            **spec.options,
+        )
+    return actors
+

@@ -1,0 +1,52 @@
+"""The Dramatiq broker, built from settings (never at import time), and the gateway's dispatcher.
+
+Recovery settings: a worker killed with ``kill -9`` leaves its prefetched messages in its Redis
+ack set until another worker's maintenance run notices the dead heartbeat. Dramatiq's defaults
+(60 s heartbeat timeout, maintenance on ~1 in 1,000 fetches) can strand them for many minutes; we
+use a short heartbeat timeout and maintain often, and cap prefetch to what the threads can hold.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import AsyncIO
+
+from crm_core.messaging.outbox import OutgoingMessage
+from crm_core.settings import Settings
+
+
+def build_broker(settings: Settings, *, url: str | None = None, namespace: str | None = None) -> RedisBroker:
+    broker = RedisBroker(
+        url=url or settings.require_redis_url(),
+        namespace=namespace or settings.worker.namespace,
+        heartbeat_timeout=settings.worker.heartbeat_timeout_ms,
+        dead_message_ttl=settings.worker.dead_message_ttl_ms,
+        maintenance_chance=50,  # out of 1,000 fetches (default 1): dead workers' messages return soon
+    )
+    broker.add_middleware(AsyncIO())
+    return broker
+
+
+class BrokerDispatcher:
+    """Sends outbox messages through the broker, by actor name: the sender needs no actor code."""
+
+    def __init__(self, broker: dramatiq.Broker, *, before_send: Any = None) -> None:
+        self._broker = broker
+        self._before_send = before_send
+
+    def send(self, message: OutgoingMessage) -> None:
+        options: dict[str, Any] = {}
+        if self._before_send is not None:
+            self._before_send(options)
+        self._broker.enqueue(
+            dramatiq.Message(
+                queue_name=message.queue_name,
+                actor_name=message.actor_name,
+                args=(),
+                kwargs=message.kwargs,
+                options=options,
+            )
+        )

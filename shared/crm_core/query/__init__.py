@@ -1,0 +1,1 @@
+"""Generic list machinery: typed filters, ordering, keyset pages."""

@@ -1,0 +1,1 @@
+"""Local runtime for ``crm up``: embedded PostgreSQL and Valkey, and a process supervisor."""

@@ -1,0 +1,112 @@
+"""Typed settings: one tree, read from the environment with the ``CRM_`` prefix.
+
+Nested groups use ``__`` (``CRM_AUTH__ACCESS_TOKEN_TTL_SECONDS=600``). Nothing reads
+``os.environ`` elsewhere; code that needs a setting receives a ``Settings`` object.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class TraceExporter(StrEnum):
+    none = "none"
+    console = "console"
+    otlp = "otlp"
+
+
+class DatabaseSettings(BaseModel):
+    pool_size: int = Field(5, ge=1, le=100, description="Connections kept per process")
+    max_overflow: int = Field(5, ge=0, le=100)
+    statement_timeout_ms: int = Field(15_000, ge=100, description="Per-transaction SQL limit")
+    echo: bool = False
+
+
+class AuthSettings(BaseModel):
+    issuer: str = "crm"
+    audience: str = "crm-api"
+    access_token_ttl_seconds: int = Field(900, ge=30, le=86_400)
+    leeway_seconds: int = Field(30, ge=0, le=120)
+    private_key_pem: SecretStr | None = Field(
+        None, description="PEM of the token signing key (Ed25519); generated under the data dir if unset"
+    )
+
+
+class GraphQLSettings(BaseModel):
+    graphiql: bool | None = Field(None, description="Default: on outside production")
+    introspection: bool | None = Field(None, description="Default: on outside production")
+    max_depth: int = Field(10, ge=2, le=50)
+    max_aliases: int = Field(30, ge=1, le=500)
+    max_page_size: int = Field(100, ge=1, le=1000)
+    max_cost: int = Field(50_000, ge=100, description="Product of page sizes over nested lists")
+
+
+class WorkerSettings(BaseModel):
+    threads: int = Field(4, ge=1, le=64)
+    namespace: str = Field("crm", pattern=r"^[a-z0-9_:-]{1,40}$", description="Redis key prefix")
+    heartbeat_timeout_ms: int = Field(15_000, ge=1_000)
+    dead_message_ttl_ms: int = Field(7 * 86_400_000, ge=60_000)
+    shutdown_grace_seconds: int = Field(
+        30, ge=1, le=3_600, description="On SIGTERM, how long running messages may take to finish"
+    )
+    cleansing_interval_seconds: int = Field(
+        3_600, ge=10, le=7 * 86_400, description="Scheduler: one whole-tenant cleansing per period"
+    )
+
+
+class TelemetrySettings(BaseModel):
+    exporter: TraceExporter = TraceExporter.none
+    otlp_endpoint: str = "http://127.0.0.1:4318"
+    service_namespace: str = "crm"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CRM_", env_nested_delimiter="__", extra="ignore", env_file=None
+    )
+
+    environment: Environment = Environment.development
+    database_url: SecretStr | None = Field(
+        None, description="postgresql+asyncpg://… ; unset → embedded PostgreSQL (crm up only)"
+    )
+    redis_url: SecretStr | None = Field(None, description="redis://… ; unset → embedded Valkey")
+    data_dir: Path = Field(Path(".data"), description="Embedded servers, generated keys")
+    default_phone_region: str = Field("CN", pattern=r"^[A-Z]{2}$")
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = Field(8000, ge=1, le=65535)
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    db: DatabaseSettings = DatabaseSettings()
+    auth: AuthSettings = AuthSettings()
+    graphql: GraphQLSettings = GraphQLSettings()
+    worker: WorkerSettings = WorkerSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.production
+
+    def require_database_url(self) -> str:
+        if self.database_url is None:
+            raise RuntimeError("CRM_DATABASE_URL is not set (crm up starts an embedded server)")
+        return self.database_url.get_secret_value()
+
+    def require_redis_url(self) -> str:
+        if self.redis_url is None:
+            raise RuntimeError("CRM_REDIS_URL is not set (crm up starts an embedded server)")
+        return self.redis_url.get_secret_value()
+
+
+def load_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""The control plane: tenants, users, memberships, and the credentials that reach them."""
