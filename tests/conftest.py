@@ -11,28 +11,21 @@ import os
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 import redis as redis_lib
+from crmtest import GQL, LOGIN, PASSWORD, TenantFixture, make_tenant
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from crm_core.db import migrate
 from crm_core.db.engine import Database, StatementCounter, async_url
-from crm_core.identity.principal import Principal
-from crm_core.identity.service import create_user
 from crm_core.messaging.broker import BrokerDispatcher, build_broker
 from crm_core.settings import Settings
-from crm_core.tenancy import TenantRef
-from crm_core.tenants import service as tenants
-from crm_core.tenants.models import Role
 
 ADMIN_URL = os.environ.get("CRM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("CRM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-PASSWORD = "correct horse battery"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -49,7 +42,9 @@ def db_name() -> str:
 def database_url(db_name: str) -> str:
     from sqlalchemy.engine import make_url
 
-    return make_url(async_url(ADMIN_URL)).set(database=db_name).render_as_string(hide_password=False)
+    return (
+        make_url(async_url(ADMIN_URL)).set(database=db_name).render_as_string(hide_password=False)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +53,9 @@ def redis_namespace() -> str:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str, redis_namespace: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(
+    database_url: str, redis_namespace: str, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         environment="test",
@@ -89,32 +86,6 @@ async def db(settings: Settings, db_name: str, redis_namespace: str) -> AsyncIte
         client.close()
 
 
-@dataclass
-class TenantFixture:
-    ref: TenantRef
-    admin: Principal
-    admin_email: str
-    sales: Principal
-    sales_email: str
-    viewer_email: str
-
-
-async def make_tenant(db: Database, slug: str) -> TenantFixture:
-    tenant, _ = await tenants.create(db, tenants.TenantInput(slug=slug, name=f"{slug} Co."))
-    ref = TenantRef(id=tenant.id, slug=tenant.slug)
-    admin = await create_user(db, email=f"admin@{slug}.cn", name="Admin", password=PASSWORD, tenant_slug=slug, role=Role.admin)
-    sales = await create_user(db, email=f"sales@{slug}.cn", name="李娜", password=PASSWORD, tenant_slug=slug, role=Role.sales)
-    await create_user(db, email=f"viewer@{slug}.cn", name="Viewer", password=PASSWORD, tenant_slug=slug, role=Role.viewer)
-    return TenantFixture(
-        ref=ref,
-        admin=Principal(admin.id, ref, Role.admin),
-        admin_email=admin.email,
-        sales=Principal(sales.id, ref, Role.sales),
-        sales_email=sales.email,
-        viewer_email=f"viewer@{slug}.cn",
-    )
-
-
 @pytest.fixture(scope="session")
 async def tenant_a(db: Database) -> TenantFixture:
     return await make_tenant(db, "alpha")
@@ -134,29 +105,6 @@ async def app(settings: Settings, db: Database) -> AsyncIterator[Any]:
     async with application.router.lifespan_context(application):
         yield application
     broker.close()
-
-
-class GQL:
-    """A GraphQL client over the ASGI app (no network), signed in as one user."""
-
-    def __init__(self, app: Any, token: str | None = None) -> None:
-        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
-        self.token = token
-
-    async def post(self, query: str, variables: dict[str, Any] | None = None, **headers: str) -> httpx.Response:
-        h = {"content-type": "application/json", **headers}
-        if self.token:
-            h["authorization"] = f"Bearer {self.token}"
-        return await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=h)
-
-    async def __call__(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = await self.post(query, variables)
-        body = response.json()
-        assert "errors" not in body, body
-        return body["data"]  # type: ignore[no-any-return]
-
-
-LOGIN = "mutation($i: LoginInput!) { login(input: $i) { session { accessToken role } errors { field code message } } }"
 
 
 @pytest.fixture(scope="session")

@@ -69,4 +69,6 @@ class Unauthenticated(DomainError):
 
 class TenantSuspended(DomainError):
     def __init__(self) -> None:
-        super().__init__([FieldError(None, ErrorCode.SUSPENDED, "this company's account is suspended")])
+        super().__init__(
+            [FieldError(None, ErrorCode.SUSPENDED, "this company's account is suspended")]
+        )

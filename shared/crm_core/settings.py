@@ -38,7 +38,8 @@ class AuthSettings(BaseModel):
     access_token_ttl_seconds: int = Field(900, ge=30, le=86_400)
     leeway_seconds: int = Field(30, ge=0, le=120)
     private_key_pem: SecretStr | None = Field(
-        None, description="PEM of the token signing key (Ed25519); generated under the data dir if unset"
+        None,
+        description="PEM of the token signing key (Ed25519); generated under the data dir if unset",
     )
 
 

@@ -34,7 +34,9 @@ class Telemetry:
         from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
         instrumentor = SQLAlchemyInstrumentor()
-        instrumentor.instrument(engine=engine.sync_engine, tracer_provider=self.provider, enable_commenter=False)
+        instrumentor.instrument(
+            engine=engine.sync_engine, tracer_provider=self.provider, enable_commenter=False
+        )
         self._instrumented.append(instrumentor)
 
     def shutdown(self) -> None:

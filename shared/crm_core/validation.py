@@ -12,6 +12,7 @@ M = TypeVar("M", bound=BaseModel)
 
 _CODES = {
     "missing": ErrorCode.REQUIRED,
+    "string_too_short": ErrorCode.REQUIRED,  # every min_length in our inputs is 1: empty
     "string_too_long": ErrorCode.TOO_LONG,
     "too_long": ErrorCode.TOO_LONG,
 }

@@ -69,7 +69,11 @@ def create_app(
 ) -> Starlette:
     settings = settings or load_settings()
     state_ref: dict[str, AppState] = {}
-    graphiql = settings.graphql.graphiql if settings.graphql.graphiql is not None else not settings.is_production
+    graphiql = (
+        settings.graphql.graphiql
+        if settings.graphql.graphiql is not None
+        else not settings.is_production
+    )
     schema = build_schema(settings)
     graphql_app = GraphQLApp(
         state_ref,
@@ -89,7 +93,9 @@ def create_app(
             broker = build_broker(settings)
             disp = BrokerDispatcher(broker, before_send=inject_trace_context)
         key = load_or_create_key(settings.auth, settings.data_dir)
-        state_ref["app"] = AppState(settings=settings, db=db, tokens=TokenService(settings.auth, key), dispatcher=disp)
+        state_ref["app"] = AppState(
+            settings=settings, db=db, tokens=TokenService(settings.auth, key), dispatcher=disp
+        )
         try:
             yield
         finally:
@@ -104,7 +110,9 @@ def create_app(
 
     async def jwks(request: Request) -> Response:
         key = state_ref["app"].tokens.key
-        return Response(json.dumps({"keys": [key.as_dict(private=False)]}), media_type="application/json")
+        return Response(
+            json.dumps({"keys": [key.as_dict(private=False)]}), media_type="application/json"
+        )
 
     return Starlette(
         routes=[

@@ -52,7 +52,9 @@ async def authenticate(app: AppState, authorization: str | None) -> Principal | 
         return AuthFailure(401, "UNAUTHENTICATED", "invalid or expired token")
     if row.status is not TenantStatus.active:
         return AuthFailure(403, "FORBIDDEN", "this company's account is suspended")
-    return Principal(user_id=claims.user_id, tenant=TenantRef(id=claims.tenant_id, slug=row.slug), role=row.role)
+    return Principal(
+        user_id=claims.user_id, tenant=TenantRef(id=claims.tenant_id, slug=row.slug), role=row.role
+    )
 
 
 __all__ = ["AuthFailure", "ErrorCode", "authenticate"]

@@ -38,7 +38,11 @@ class CostLimiter(SchemaExtension):
         ctx = self.execution_context
         document = ctx.graphql_document
         if document is not None:
-            fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+            fragments = {
+                d.name.value: d
+                for d in document.definitions
+                if isinstance(d, FragmentDefinitionNode)
+            }
             schema = ctx.schema._schema
             for op in document.definitions:
                 if not isinstance(op, OperationDefinitionNode):
@@ -50,7 +54,11 @@ class CostLimiter(SchemaExtension):
                 if cost > self.max_cost:
                     raise GraphQLError(
                         f"query too expensive: cost {cost} exceeds {self.max_cost}; ask for smaller pages",
-                        extensions={"code": "BAD_USER_INPUT", "cost": cost, "maxCost": self.max_cost},
+                        extensions={
+                            "code": "BAD_USER_INPUT",
+                            "cost": cost,
+                            "maxCost": self.max_cost,
+                        },
                     )
         yield
 
@@ -94,14 +102,25 @@ class CostLimiter(SchemaExtension):
             elif isinstance(sel, InlineFragmentNode):
                 target = parent
                 if sel.type_condition is not None:
-                    target = self.execution_context.schema._schema.get_type(sel.type_condition.name.value)
-                total += self._cost(sel.selection_set, target, multiplier, fragments, variables, seen)
+                    target = self.execution_context.schema._schema.get_type(
+                        sel.type_condition.name.value
+                    )
+                total += self._cost(
+                    sel.selection_set, target, multiplier, fragments, variables, seen
+                )
             elif isinstance(sel, FragmentSpreadNode) and sel.name.value not in seen:
                 frag = fragments.get(sel.name.value)
                 if frag is not None:
-                    target = self.execution_context.schema._schema.get_type(frag.type_condition.name.value)
+                    target = self.execution_context.schema._schema.get_type(
+                        frag.type_condition.name.value
+                    )
                     total += self._cost(
-                        frag.selection_set, target, multiplier, fragments, variables, seen | {sel.name.value}
+                        frag.selection_set,
+                        target,
+                        multiplier,
+                        fragments,
+                        variables,
+                        seen | {sel.name.value},
                     )
         return total
 

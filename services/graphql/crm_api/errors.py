@@ -11,7 +11,7 @@ import enum
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -36,21 +36,38 @@ class UserErrorCode(enum.Enum):
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
 
 
-@strawberry.type(description="An expected problem with the input, naming the field when there is one.")
+@strawberry.type(
+    description="An expected problem with the input, naming the field when there is one."
+)
 class UserError:
-    field: str | None = strawberry.field(description="Input path, e.g. `input.phone` or `input.contacts.0.email`.")
+    field: str | None = strawberry.field(
+        description="Input path, e.g. `input.phone` or `input.contacts.0.email`."
+    )
     code: UserErrorCode
     message: str
 
 
 def camel(path: str) -> str:
-    return ".".join(re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), p) for p in path.split("."))
+    return ".".join(
+        re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), p) for p in path.split(".")
+    )
 
 
 def user_errors(exc: DomainError, *, prefix: str = "input") -> list[UserError]:
     out = []
     for e in exc.errors:
-        if e.field in (None, "id", "version", "filter", "orderBy", "first", "last", "after", "before", "search"):
+        if e.field in (
+            None,
+            "id",
+            "version",
+            "filter",
+            "orderBy",
+            "first",
+            "last",
+            "after",
+            "before",
+            "search",
+        ):
             field = e.field
         else:
             field = f"{prefix}.{camel(e.field)}" if prefix else camel(e.field)
@@ -88,6 +105,14 @@ async def as_graphql_errors(fn: Callable[[], Awaitable[T]]) -> T:
 
 
 def should_mask(error: GraphQLError) -> bool:
-    """Mask everything that is not one of ours: exception text may hold personal data or SQL."""
-    code = (error.extensions or {}).get("code")
-    return code is None and error.original_error is not None
+    """Mask every unexpected exception raised while resolving: its text may hold personal data or
+    SQL. Errors of the request itself (syntax, validation, variable coercion) stay readable."""
+    if (error.extensions or {}).get("code"):
+        return False
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return False
+    if error.path is None:
+        return False
+    log.error("unexpected error at %s", ".".join(map(str, error.path)), exc_info=original)
+    return True

@@ -105,7 +105,9 @@ def _plain(value: Any, id_type: str | None, path: str) -> Any:
     return value
 
 
-def to_spec(filter_input: Any, id_fields: dict[str, str], path: str = "filter") -> dict[str, Any] | None:
+def to_spec(
+    filter_input: Any, id_fields: dict[str, str], path: str = "filter"
+) -> dict[str, Any] | None:
     """A filter input object → ``{"and": [...], "<field>": {"<op>": value}}`` for crm_core.query."""
     if filter_input is None:
         return None
@@ -124,7 +126,9 @@ def to_spec(filter_input: Any, id_fields: dict[str, str], path: str = "filter") 
             for op in dataclasses.fields(value):
                 v = getattr(value, op.name)
                 if v is not None:
-                    ops[_OP_NAMES.get(op.name, op.name)] = _plain(v, id_fields.get(f.name), f"{path}.{f.name}")
+                    ops[_OP_NAMES.get(op.name, op.name)] = _plain(
+                        v, id_fields.get(f.name), f"{path}.{f.name}"
+                    )
             spec[f.name] = ops
     return spec
 

@@ -18,7 +18,9 @@ T = TypeVar("T")
 Work = Callable[[AsyncSession, Principal], Awaitable[T]]
 
 
-async def run(info: Info, work: Work[T], *, prefix: str = "input") -> tuple[T | None, list[UserError]]:
+async def run(
+    info: Info, work: Work[T], *, prefix: str = "input"
+) -> tuple[T | None, list[UserError]]:
     """Run ``work`` in one transaction; DomainErrors roll back and come back as ``UserError``s."""
     ctx = info.context
     principal = ctx.require_principal()

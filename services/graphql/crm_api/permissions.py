@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
 
@@ -20,12 +21,15 @@ class Requires:
 
 
 class HasPermission(BasePermission):
-    error_extensions = {"code": "FORBIDDEN"}
-
     def __init__(self, permission: str) -> None:
         self.permission = permission
         self.message = f"your role lacks {permission}"
-        self._schema_directive = Requires(permission=permission)
+        self.error_extensions = {"code": "FORBIDDEN"}
+        self._directive = Requires(permission=permission)
+
+    @property
+    def schema_directive(self) -> object:
+        return self._directive
 
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
         principal = info.context.principal
@@ -36,6 +40,6 @@ class HasPermission(BasePermission):
         return allows(principal.role, self.permission)
 
 
-def requires(permission: str) -> list[PermissionExtension]:
+def requires(permission: str) -> list[FieldExtension]:
     """``@strawberry.field(extensions=requires("customer:read"))``"""
     return [PermissionExtension(permissions=[HasPermission(permission)])]

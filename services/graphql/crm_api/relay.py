@@ -21,7 +21,9 @@ def to_global_id(type_name: str, record_id: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(f"{type_name}:{record_id}".encode()).decode().rstrip("=")
 
 
-def from_global_id(global_id: str, *, field: str = "id", expect: str | None = None) -> tuple[str, uuid.UUID]:
+def from_global_id(
+    global_id: str, *, field: str = "id", expect: str | None = None
+) -> tuple[str, uuid.UUID]:
     """Parse ``Type:uuid``; a malformed id, or one of another type, is a field error."""
     try:
         raw = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
@@ -73,7 +75,9 @@ class OrderDirection(enum.Enum):
 
 
 def connection_from_page(page: Page[Any], convert: Callable[[Any], T]) -> Connection[T]:
-    edges = [Edge(cursor=c, node=convert(item)) for item, c in zip(page.items, page.cursors, strict=True)]
+    edges = [
+        Edge(cursor=c, node=convert(item)) for item, c in zip(page.items, page.cursors, strict=True)
+    ]
     return Connection(
         edges=edges,
         page_info=PageInfo(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -61,12 +62,14 @@ class _MaskErrors(MaskErrors):
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     limits = settings.graphql
-    extensions = [
+    extensions: list[Any] = [
         # Classes or factories only: an instance would be shared by concurrent requests.
         functools.partial(QueryDepthLimiter, max_depth=limits.max_depth),
         functools.partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
         functools.partial(MaxTokensLimiter, max_token_count=5_000),
-        functools.partial(CostLimiter, max_cost=limits.max_cost, default_page=20, max_page=limits.max_page_size),
+        functools.partial(
+            CostLimiter, max_cost=limits.max_cost, default_page=20, max_page=limits.max_page_size
+        ),
         functools.partial(_MaskErrors, should_mask_error=should_mask),
     ]
     return strawberry.Schema(

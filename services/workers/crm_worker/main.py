@@ -60,6 +60,7 @@ class Runtime:
         if self._database is not None:
             database, self._database = self._database, None
             await database.dispose()
+            log.info("database connections closed")
 
 
 class DisposeDatabase(dramatiq.Middleware):

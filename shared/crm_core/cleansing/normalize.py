@@ -33,7 +33,10 @@ Addresses
     * Short names are understood for provinces ("上海", "广西") and prefectures ("深圳", "和田"),
       not for autonomous prefectures ("海南" would clash with 海南省) nor for districts ("朝阳"
       would turn 朝阳门外大街 into 朝阳区). What is not recognised stays in the street, so a missed
-      level never loses text. A short name directly followed by 路/街/道… is a street, not a place.
+      level never loses text. A short name followed by 路/街/道… and nothing recognised after it
+      is a street ("中山路", "南京东路"), not a place.
+    * Abolished names (重庆 江北区 and 渝北区, merged into 两江新区 in 2025; 襄樊) are not known:
+      they stay in the street, with province and city still filled from the higher levels.
     * A district name alone ("海淀区…") is enough when it is unique in the country; if it is not
       ("朝阳区…") the province is unknown and the line gets ADDRESS_UNPARSED.
     * Hong Kong, Macao and Taiwan are province-level in the Chinese data set and have their own
@@ -100,11 +103,22 @@ ADDRESS_UNPARSED = "ADDRESS_UNPARSED"
 # break equality and search. Whitespace controls (tab, newline) are kept for the whitespace pass.
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
 _CHINESE_FULLWIDTH_PUNCT = frozenset("，！？：；（）～")
-_CJK = re.compile(
-    "[\u3001-\u303f\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff"
-    "\uac00-\ud7af\uf900-\ufaff\U00020000-\U000323af]"
-)
-_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U000323af]")
+_HAN_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U000323af"
+_CJK_RANGES = f"\u3001-\u303f\u3040-\u30ff\u3100-\u312f\uac00-\ud7af{_HAN_RANGES}"
+
+
+# Compiled on first use: these wide character classes take milliseconds to compile, which the
+# web process should not pay at import.
+@functools.cache
+def _cjk() -> re.Pattern[str]:
+    return re.compile(f"[{_CJK_RANGES}]")
+
+
+@functools.cache
+def _han() -> re.Pattern[str]:
+    return re.compile(f"[{_HAN_RANGES}]")
+
+
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 
 
@@ -118,7 +132,7 @@ def _nearest_is_cjk(chars: Sequence[str], index: int, step: int) -> bool:
     i = index + step
     while 0 <= i < len(chars) and chars[i].isspace():
         i += step
-    return 0 <= i < len(chars) and _CJK.match(chars[i]) is not None
+    return 0 <= i < len(chars) and _cjk().match(chars[i]) is not None
 
 
 def _fold_width(value: str) -> str:
@@ -372,7 +386,7 @@ def _matches_at(text: str, pos: int, level: int, gazetteer: _Gazetteer) -> list[
     for size in range(min(gazetteer.longest, len(text) - pos), 1, -1):
         end = pos + size
         for division, short in gazetteer.names.get(text[pos:end], ()):
-            if division.level != level or (short and _ROAD_AFTER.match(text, end)):
+            if division.level != level:
                 continue
             # "广西省": a wrong suffix after a short name still names the province.
             wrong_suffix = short and level == _PROVINCE and text[end : end + 1] in ("省", "市")
@@ -403,6 +417,9 @@ def _options(text: str, gazetteer: _Gazetteer) -> Iterable[_Option]:
                         continue
                     if not p and not c and len(div.name) <= 2:
                         continue  # "城区", "矿区" alone are words, not places
+                last = d or c or p
+                if last and last.short and _ROAD_AFTER.match(text, last.end):
+                    continue  # "中山路", "南京东路": a street; but "哈尔滨道里区" is a place
                 yield p, c, d
 
 
@@ -470,7 +487,7 @@ def split_address(line: str, *, default_country: str = "CN") -> AddressParts:
     text = clean_text(line)
     if text is None:
         return AddressParts(None, None, None, None, None, None, None)
-    if not _HAN.search(text):
+    if not _han().search(text):
         return AddressParts(_guess_country(text), None, None, None, text, None, None)
     body, postal_code = _take_postal_code(text)
     parsed = None
@@ -514,7 +531,7 @@ def search_text(*values: str | None, default_region: str = "CN") -> str:
         if text is None:
             continue
         parts[text.lower()] = None
-        if _HAN.search(text) and (syllables := _pinyin(text)):
+        if _han().search(text) and (syllables := _pinyin(text)):
             parts[" ".join(syllables)] = None
             parts["".join(syllables)] = None
             if len(syllables) > 1:
@@ -543,8 +560,8 @@ def name_keys(name: str) -> list[str]:
     if text is None:
         return []
     keys: dict[str, None] = {}
-    if _HAN.search(text):
-        syllables = _pinyin(text) + _latin_words(_HAN.sub(" ", text))
+    if _han().search(text):
+        syllables = _pinyin(text) + _latin_words(_han().sub(" ", text))
         if not syllables:
             return []
         keys["".join(syllables)] = None

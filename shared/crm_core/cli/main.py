@@ -24,7 +24,9 @@ from crm_core.tenants import repository as tenants_repo
 from crm_core.tenants import service as tenants
 from crm_core.tenants.models import Role, TenantStatus
 
-app = typer.Typer(help="Multi-tenant CRM: gateway, workers, database and tenants.", no_args_is_help=True)
+app = typer.Typer(
+    help="Multi-tenant CRM: gateway, workers, database and tenants.", no_args_is_help=True
+)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 tenant_app = typer.Typer(help="Tenant lifecycle.", no_args_is_help=True)
 user_app = typer.Typer(help="Users and memberships.", no_args_is_help=True)
@@ -116,7 +118,10 @@ def tenant_create(
     async def run(db: Database) -> None:
         await migrate.upgrade_core(db.engine)
         tenant, created = await tenants.create(
-            db, tenants.TenantInput(slug=slug, name=name, plan=plan, locale=locale, timezone=timezone, currency=currency)
+            db,
+            tenants.TenantInput(
+                slug=slug, name=name, plan=plan, locale=locale, timezone=timezone, currency=currency
+            ),
         )
         typer.echo(f"{'created' if created else 'exists'}: {tenant.slug} ({tenant.id})")
 
@@ -155,7 +160,9 @@ tenant_app.command("delete", help="Close the tenant; data kept and recoverable w
 
 
 @tenant_app.command("purge", help="Drop a deleted tenant's schema and row. Irreversible.")
-def tenant_purge(slug: str, confirm: str = typer.Option(..., help="Repeat the slug to confirm")) -> None:
+def tenant_purge(
+    slug: str, confirm: str = typer.Option(..., help="Repeat the slug to confirm")
+) -> None:
     async def run(db: Database) -> None:
         await tenants.purge(db, slug, confirm=confirm)
         typer.echo(f"{slug}: purged")
@@ -180,7 +187,9 @@ def user_create(
             db, email=email, name=name, password=password, tenant_slug=tenant, role=role, team=team,
             platform_operator=operator,
         )  # fmt: skip
-        typer.echo(f"user {user.email} ({user.id})" + (f" in {tenant} as {role.value}" if tenant else ""))
+        typer.echo(
+            f"user {user.email} ({user.id})" + (f" in {tenant} as {role.value}" if tenant else "")
+        )
 
     _with_db(run)
 
@@ -194,7 +203,9 @@ def demo_seed(
     from crm_core.demo.seed import seed_demo
 
     async def run(db: Database) -> Any:
-        return await seed_demo(db, load_settings(), slug=slug, customers=customers, password=password)
+        return await seed_demo(
+            db, load_settings(), slug=slug, customers=customers, password=password
+        )
 
     result = _with_db(run)
     typer.echo(str(result))

@@ -16,13 +16,14 @@ import time
 from pathlib import Path
 
 import typer
+from pydantic import SecretStr
 
 from crm_core.db import migrate
 from crm_core.db.engine import Database
 from crm_core.settings import Settings, load_settings
 from crm_core.tenants import repository as tenants_repo
 
-DEMO_PASSWORD = "demo-password-2026"
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for the trial; demo data only
 
 
 def up(
@@ -50,13 +51,19 @@ def up(
         env["CRM_REDIS_URL"] = redis.url
         typer.echo(f"embedded Redis (Valkey, append-only): {redis.url}")
     try:
-        resolved = Settings(_env_file=None, **_env_overrides(env))  # type: ignore[call-arg]
+        resolved = settings.model_copy(
+            update={"database_url": SecretStr(env["CRM_DATABASE_URL"]), "redis_url": SecretStr(env["CRM_REDIS_URL"])}
+        )
         seeded = asyncio.run(_prepare(resolved, demo=demo, customers=demo_customers))
         python = sys.executable
         sup = Supervisor(grace_seconds=15)
         sup.add("gateway", [python, "-m", "crm_core", "gateway"], env=env)
         for i in range(workers):
-            sup.add(f"worker{i + 1}" if workers > 1 else "worker", [python, "-m", "crm_core", "worker"], env=env)
+            sup.add(
+                f"worker{i + 1}" if workers > 1 else "worker",
+                [python, "-m", "crm_core", "worker"],
+                env=env,
+            )
         sup.add("scheduler", [python, "-m", "crm_core", "scheduler"], env=env)
         sup.start()
         base = f"http://{resolved.gateway_host}:{resolved.gateway_port}"
@@ -69,12 +76,6 @@ def up(
         if pg is not None:
             pg.stop()
     raise typer.Exit(code)
-
-
-def _env_overrides(env: dict[str, str]) -> dict[str, str]:
-    return {"database_url": env["CRM_DATABASE_URL"], "redis_url": env["CRM_REDIS_URL"]} if (
-        "CRM_DATABASE_URL" in env and "CRM_REDIS_URL" in env
-    ) else {}
 
 
 async def _prepare(settings: Settings, *, demo: bool, customers: int) -> str | None:
@@ -90,7 +91,9 @@ async def _prepare(settings: Settings, *, demo: bool, customers: int) -> str | N
             return None
         from crm_core.demo.seed import seed_demo
 
-        result = await seed_demo(db, settings, slug="demo", customers=customers, password=DEMO_PASSWORD)
+        result = await seed_demo(
+            db, settings, slug="demo", customers=customers, password=DEMO_PASSWORD
+        )
         typer.echo(str(result))
         return result.login_email
     finally:
@@ -115,7 +118,7 @@ def _banner(base: str, login: str | None, seconds: float) -> None:
         typer.echo(
             f"  TOKEN=$(curl -s {base}/graphql -H 'content-type: application/json' "
             f"-d '{json.dumps(login_query, ensure_ascii=False)}' "
-            "| python3 -c 'import json,sys; print(json.load(sys.stdin)[\"data\"][\"login\"][\"session\"][\"accessToken\"])')"
+            '| python3 -c \'import json,sys; print(json.load(sys.stdin)["data"]["login"]["session"]["accessToken"])\')'
         )
         typer.echo(
             f"  curl -s {base}/graphql -H \"authorization: Bearer $TOKEN\" -H 'content-type: application/json' "

@@ -38,7 +38,9 @@ class Contact(IdMixin, AuditedMixin, TenantBase):
     # [{"label": "work", "address": "li@example.com"}, …]
     emails: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
     # [{"network": "wechat", "handle": "li_wei_88"}, …]
-    social_accounts: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
+    social_accounts: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, nullable=False, default=list
+    )
     is_primary: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     preferred_channel: Mapped[ContactChannel | None] = mapped_column(
         str_enum(ContactChannel, "contact_channel")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, Select, and_, func, select
@@ -18,7 +19,9 @@ def live() -> ColumnElement[bool]:
     return Contact.deleted_at.is_(None)
 
 
-async def get(session: AsyncSession, contact_id: uuid.UUID, *, include_deleted: bool = False) -> Contact | None:
+async def get(
+    session: AsyncSession, contact_id: uuid.UUID, *, include_deleted: bool = False
+) -> Contact | None:
     stmt = select(Contact).where(Contact.id == contact_id)
     if not include_deleted:
         stmt = stmt.where(live())
@@ -26,7 +29,9 @@ async def get(session: AsyncSession, contact_id: uuid.UUID, *, include_deleted: 
 
 
 async def get_many(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[Contact]:
-    return (await session.execute(select(Contact).where(Contact.id.in_(ids), live()))).scalars().all()
+    return (
+        (await session.execute(select(Contact).where(Contact.id.in_(ids), live()))).scalars().all()
+    )
 
 
 async def by_customers(
@@ -56,7 +61,7 @@ async def by_customers(
     return grouped
 
 
-def base_select(*, include_deleted: bool, search: str | None) -> Select[tuple[Contact]]:
+def base_select(*, include_deleted: bool, search: str | None) -> Select[Any]:
     conditions: list[ColumnElement[bool]] = []
     if not include_deleted:
         conditions.append(live())

@@ -26,7 +26,9 @@ class EmailIn(BaseModel):
 
 class SocialAccount(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    network: Literal["wechat", "qq", "dingtalk", "weibo", "linkedin", "whatsapp", "telegram", "other"]
+    network: Literal[
+        "wechat", "qq", "dingtalk", "weibo", "linkedin", "whatsapp", "telegram", "other"
+    ]
     handle: Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, update as sql_update
+from sqlalchemy import delete
+from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core.cleansing import normalize
@@ -20,11 +21,17 @@ from crm_core.identity.principal import Principal
 from crm_core.validation import parse
 
 TEXT_FIELDS = ("name", "title", "department", "preferred_time")
+LIST_FIELDS = ("phones", "emails", "social_accounts")
 
 
-def _normalise(fields: dict[str, Any], *, default_region: str, lenient: bool = False) -> dict[str, Any]:
+def _normalise(
+    fields: dict[str, Any], *, default_region: str, lenient: bool = False
+) -> dict[str, Any]:
     """With ``lenient`` (imports, demo data) an unparseable number or address is kept as typed."""
     errors: list[FieldError] = []
+    for name in LIST_FIELDS:
+        if name in fields and fields[name] is None:
+            fields[name] = []  # an explicit null clears the list
     for name in TEXT_FIELDS:
         if fields.get(name) is not None:
             fields[name] = normalize.clean_text(fields[name])
@@ -35,7 +42,9 @@ def _normalise(fields: dict[str, Any], *, default_region: str, lenient: bool = F
         for i, p in enumerate(fields["phones"]):
             result = normalize.normalize_phone(p.number, default_region=default_region)
             if result.issue is not None:
-                errors.append(FieldError(f"phones.{i}.number", ErrorCode.INVALID, result.issue.message))
+                errors.append(
+                    FieldError(f"phones.{i}.number", ErrorCode.INVALID, result.issue.message)
+                )
             phones.append({"label": p.label, "e164": result.e164, "raw": result.raw})
         fields["phones"] = phones
     if fields.get("emails") is not None:
@@ -43,8 +52,12 @@ def _normalise(fields: dict[str, Any], *, default_region: str, lenient: bool = F
         for i, e in enumerate(fields["emails"]):
             email = normalize.normalize_email(e.address)
             if email.issue is not None:
-                errors.append(FieldError(f"emails.{i}.address", ErrorCode.INVALID, email.issue.message))
-            emails.append({"label": e.label, "address": email.normalized or normalize.clean_text(e.address)})
+                errors.append(
+                    FieldError(f"emails.{i}.address", ErrorCode.INVALID, email.issue.message)
+                )
+            emails.append(
+                {"label": e.label, "address": email.normalized or normalize.clean_text(e.address)}
+            )
         fields["emails"] = emails
     if fields.get("social_accounts") is not None:
         fields["social_accounts"] = [s.model_dump() for s in fields["social_accounts"]]
@@ -54,8 +67,8 @@ def _normalise(fields: dict[str, Any], *, default_region: str, lenient: bool = F
 
 
 def _search_text(c: Contact) -> str:
-    phones = " ".join(p.get("e164") or "" for p in c.phones)
-    emails = " ".join(e.get("address") or "" for e in c.emails)
+    phones = " ".join(p.get("e164") or p.get("raw") or "" for p in c.phones or [])
+    emails = " ".join(e.get("address") or "" for e in c.emails or [])
     return normalize.search_text(c.name, c.title, phones, emails)
 
 
@@ -63,7 +76,11 @@ async def _unset_other_primaries(session: AsyncSession, contact: Contact) -> Non
     if contact.is_primary:
         await session.execute(
             sql_update(Contact)
-            .where(Contact.customer_id == contact.customer_id, Contact.id != contact.id, Contact.is_primary.is_(True))
+            .where(
+                Contact.customer_id == contact.customer_id,
+                Contact.id != contact.id,
+                Contact.is_primary.is_(True),
+            )
             .values(is_primary=False, version=Contact.version + 1)
             .execution_options(synchronize_session=False)
         )
@@ -85,7 +102,12 @@ async def create(
     if await customers_repo.get(session, customer_id) is None:
         raise NotFound("customer_id", "customer")
     fields = _normalise(fields, default_region=default_region, lenient=lenient)
-    contact = Contact(customer_id=customer_id, **fields, created_by=principal.user_id, updated_by=principal.user_id)
+    contact = Contact(
+        customer_id=customer_id,
+        **fields,
+        created_by=principal.user_id,
+        updated_by=principal.user_id,
+    )
     contact.search_text = _search_text(contact)
     session.add(contact)
     await session.flush()
@@ -118,7 +140,11 @@ async def update(
 
 
 async def soft_delete(
-    session: AsyncSession, principal: Principal, contact_id: uuid.UUID, *, expected_version: int | None
+    session: AsyncSession,
+    principal: Principal,
+    contact_id: uuid.UUID,
+    *,
+    expected_version: int | None,
 ) -> Contact:
     contact = await _get_for_write(session, contact_id, expected_version)
     contact.deleted_at = datetime.now(UTC)
@@ -139,13 +165,17 @@ async def restore(session: AsyncSession, principal: Principal, contact_id: uuid.
 
 
 async def destroy(session: AsyncSession, principal: Principal, contact_id: uuid.UUID) -> uuid.UUID:
-    result = await session.execute(delete(Contact).where(Contact.id == contact_id).returning(Contact.id))
+    result = await session.execute(
+        delete(Contact).where(Contact.id == contact_id).returning(Contact.id)
+    )
     if result.scalar_one_or_none() is None:
         raise NotFound("id", "contact")
     return contact_id
 
 
-async def _get_for_write(session: AsyncSession, contact_id: uuid.UUID, expected_version: int | None) -> Contact:
+async def _get_for_write(
+    session: AsyncSession, contact_id: uuid.UUID, expected_version: int | None
+) -> Contact:
     contact = await repository.get(session, contact_id)
     if contact is None:
         raise NotFound("id", "contact")

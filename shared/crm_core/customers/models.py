@@ -10,15 +10,15 @@ from typing import Any
 
 from sqlalchemy import (
     ARRAY,
-    Sequence,
     Date,
     DateTime,
     Index,
     Numeric,
+    Sequence,
     String,
     Text,
     Uuid,
-    text,
+    column,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -111,14 +111,18 @@ class Customer(IdMixin, AuditedMixin, TenantBase):
 
     code: Mapped[str] = mapped_column(String(40), nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
-    kind: Mapped[CustomerKind] = mapped_column(str_enum(CustomerKind, "customer_kind"), nullable=False)
+    kind: Mapped[CustomerKind] = mapped_column(
+        str_enum(CustomerKind, "customer_kind"), nullable=False
+    )
     industry: Mapped[str | None] = mapped_column(String(100))
     grade: Mapped[CustomerGrade | None] = mapped_column(str_enum(CustomerGrade, "customer_grade"))
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(50)), nullable=False, default=list)
     lifecycle_stage: Mapped[LifecycleStage] = mapped_column(
         str_enum(LifecycleStage, "lifecycle_stage"), nullable=False, default=LifecycleStage.new
     )
-    source: Mapped[CustomerSource | None] = mapped_column(str_enum(CustomerSource, "customer_source"))
+    source: Mapped[CustomerSource | None] = mapped_column(
+        str_enum(CustomerSource, "customer_source")
+    )
     owner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
     # Reachability: phone stored E.164, the text as typed kept beside it.
@@ -137,13 +141,21 @@ class Customer(IdMixin, AuditedMixin, TenantBase):
     postal_code: Mapped[str | None] = mapped_column(String(12))
 
     # Credit and habits.
-    credit_rating: Mapped[CreditRating | None] = mapped_column(str_enum(CreditRating, "credit_rating"))
-    payment_habit: Mapped[PaymentHabit | None] = mapped_column(str_enum(PaymentHabit, "payment_habit"))
+    credit_rating: Mapped[CreditRating | None] = mapped_column(
+        str_enum(CreditRating, "credit_rating")
+    )
+    payment_habit: Mapped[PaymentHabit | None] = mapped_column(
+        str_enum(PaymentHabit, "payment_habit")
+    )
 
     # Preferences.
-    preferred_products: Mapped[list[str]] = mapped_column(ARRAY(String(100)), nullable=False, default=list)
+    preferred_products: Mapped[list[str]] = mapped_column(
+        ARRAY(String(100)), nullable=False, default=list
+    )
     purchase_frequency: Mapped[str | None] = mapped_column(String(60))
-    preferred_service_mode: Mapped[ServiceMode | None] = mapped_column(str_enum(ServiceMode, "service_mode"))
+    preferred_service_mode: Mapped[ServiceMode | None] = mapped_column(
+        str_enum(ServiceMode, "service_mode")
+    )
 
     # For individuals and for the distribution reports.
     gender: Mapped[Gender | None] = mapped_column(str_enum(Gender, "gender"))
@@ -152,7 +164,9 @@ class Customer(IdMixin, AuditedMixin, TenantBase):
     income_band: Mapped[IncomeBand | None] = mapped_column(str_enum(IncomeBand, "income_band"))
 
     # [{"label": "founded", "date": "2010-05-01"}, …]
-    important_dates: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
+    important_dates: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, nullable=False, default=list
+    )
     # [{"weekday": 1..7 | null, "start": "12:00", "end": "14:00", "note": "lunch"}, …]
     do_not_visit: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
     distance_km: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
@@ -178,5 +192,11 @@ class Customer(IdMixin, AuditedMixin, TenantBase):
             postgresql_using="gin",
             postgresql_ops={"search_text": "gin_trgm_ops"},
         ),
-        Index("ix_customers_live", "deleted_at", postgresql_where=text("deleted_at IS NULL")),
+        # The default list order over live rows.
+        Index(
+            "ix_customers_live_created_at_id",
+            "created_at",
+            "id",
+            postgresql_where=column("deleted_at").is_(None),
+        ),
     )

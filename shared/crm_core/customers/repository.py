@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, Select, and_, select
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core.customers.models import Customer, customer_code_seq
@@ -17,7 +17,9 @@ def live() -> ColumnElement[bool]:
     return Customer.deleted_at.is_(None)
 
 
-async def get(session: AsyncSession, customer_id: uuid.UUID, *, include_deleted: bool = False) -> Customer | None:
+async def get(
+    session: AsyncSession, customer_id: uuid.UUID, *, include_deleted: bool = False
+) -> Customer | None:
     stmt = select(Customer).where(Customer.id == customer_id)
     if not include_deleted:
         stmt = stmt.where(live())
@@ -25,11 +27,17 @@ async def get(session: AsyncSession, customer_id: uuid.UUID, *, include_deleted:
 
 
 async def get_many(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[Customer]:
-    return (await session.execute(select(Customer).where(Customer.id.in_(ids), live()))).scalars().all()
+    return (
+        (await session.execute(select(Customer).where(Customer.id.in_(ids), live())))
+        .scalars()
+        .all()
+    )
 
 
 async def get_by_code(session: AsyncSession, code: str) -> Customer | None:
-    return (await session.execute(select(Customer).where(Customer.code == code))).scalar_one_or_none()
+    return (
+        await session.execute(select(Customer).where(Customer.code == code))
+    ).scalar_one_or_none()
 
 
 async def next_code(session: AsyncSession) -> str:
@@ -37,7 +45,7 @@ async def next_code(session: AsyncSession) -> str:
     return f"C-{number:06d}"
 
 
-def base_select(*, include_deleted: bool, search: str | None) -> Select[tuple[Customer]]:
+def base_select(*, include_deleted: bool, search: str | None) -> Select[Any]:
     conditions: list[ColumnElement[bool]] = []
     if not include_deleted:
         conditions.append(live())

@@ -52,7 +52,10 @@ class CustomerFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    code: Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[\w.\-/]+$")] | None = None
+    code: (
+        Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[\w.\-/]+$")]
+        | None
+    ) = None
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     kind: CustomerKind | None = None
     industry: Str100 | None = None
@@ -70,7 +73,9 @@ class CustomerFields(BaseModel):
     city: Str60 | None = None
     district: Str60 | None = None
     street: Str200 | None = None
-    postal_code: Annotated[str, StringConstraints(max_length=12, pattern=r"^[A-Za-z0-9 \-]*$")] | None = None
+    postal_code: (
+        Annotated[str, StringConstraints(max_length=12, pattern=r"^[A-Za-z0-9 \-]*$")] | None
+    ) = None
     credit_rating: CreditRating | None = None
     payment_habit: PaymentHabit | None = None
     preferred_products: list[Str100] | None = Field(None, max_length=30)

@@ -28,16 +28,22 @@ TEXT_FIELDS = (
     "name", "industry", "website", "province", "city", "district", "street", "postal_code",
     "purchase_frequency",
 )  # fmt: skip
+LIST_FIELDS = ("tags", "preferred_products", "important_dates", "do_not_visit")
 ADDRESS_PARTS = ("province", "city", "district", "street", "postal_code")
 
 
-def _normalise(fields: dict[str, Any], *, default_region: str, lenient: bool = False) -> dict[str, Any]:
+def _normalise(
+    fields: dict[str, Any], *, default_region: str, lenient: bool = False
+) -> dict[str, Any]:
     """Clean text, parse phone and e-mail, split a one-line address.
 
     Raises on what can't be fixed; with ``lenient`` (imports, demo data) the text is kept and
     flagged for review instead, never dropped.
     """
     errors: list[FieldError] = []
+    for name in LIST_FIELDS:
+        if name in fields and fields[name] is None:
+            fields[name] = []  # an explicit null clears the list
     for name in TEXT_FIELDS:
         if name in fields and fields[name] is not None:
             fields[name] = normalize.clean_text(fields[name])
@@ -77,7 +83,10 @@ def _normalise(fields: dict[str, Any], *, default_region: str, lenient: bool = F
         if fields.get(key) is not None:
             fields[key] = [item.model_dump(mode="json") for item in fields[key]]
     if errors and lenient:
-        fields["review_flags"] = [{"field": e.field, "code": "INVALID_" + (e.field or "").upper(), "message": e.message} for e in errors]
+        fields["review_flags"] = [
+            {"field": e.field, "code": "INVALID_" + (e.field or "").upper(), "message": e.message}
+            for e in errors
+        ]
         if any(e.field == "email" for e in errors):
             fields["email"] = normalize.clean_text(raw_email)
     elif errors:
@@ -133,16 +142,24 @@ async def update(
     default_region: str = "CN",
 ) -> Customer:
     _, fields = _writable(data)
-    cleared = [FieldError(f, ErrorCode.REQUIRED, "cannot be empty") for f in REQUIRED if f in fields and not fields[f]]
+    cleared = [
+        FieldError(f, ErrorCode.REQUIRED, "cannot be empty")
+        for f in REQUIRED
+        if f in fields and not fields[f]
+    ]
     if cleared:
         raise DomainError(cleared)
     customer = await _get_for_write(session, customer_id, expected_version)
     fields = _normalise(fields, default_region=default_region)
     if "owner_id" in fields:
         await _check_owner(session, principal, fields["owner_id"])
-    if fields.get("code") and fields["code"] != customer.code:
-        if await repository.get_by_code(session, fields["code"]) is not None:
-            raise DomainError.one("code", ErrorCode.DUPLICATE, "another customer has this code")
+    new_code = fields.get("code")
+    if (
+        new_code
+        and new_code != customer.code
+        and await repository.get_by_code(session, new_code) is not None
+    ):
+        raise DomainError.one("code", ErrorCode.DUPLICATE, "another customer has this code")
     for name, value in fields.items():
         setattr(customer, name, value)
     customer.updated_by = principal.user_id
@@ -153,7 +170,11 @@ async def update(
 
 
 async def soft_delete(
-    session: AsyncSession, principal: Principal, customer_id: uuid.UUID, *, expected_version: int | None
+    session: AsyncSession,
+    principal: Principal,
+    customer_id: uuid.UUID,
+    *,
+    expected_version: int | None,
 ) -> Customer:
     customer = await _get_for_write(session, customer_id, expected_version)
     customer.deleted_at = datetime.now(UTC)
@@ -175,13 +196,17 @@ async def restore(session: AsyncSession, principal: Principal, customer_id: uuid
 
 async def destroy(session: AsyncSession, principal: Principal, customer_id: uuid.UUID) -> uuid.UUID:
     """Hard delete (separate permission): the customer and, by cascade, its contacts."""
-    result = await session.execute(delete(Customer).where(Customer.id == customer_id).returning(Customer.id))
+    result = await session.execute(
+        delete(Customer).where(Customer.id == customer_id).returning(Customer.id)
+    )
     if result.scalar_one_or_none() is None:
         raise NotFound("id", "customer")
     return customer_id
 
 
-async def _get_for_write(session: AsyncSession, customer_id: uuid.UUID, expected_version: int | None) -> Customer:
+async def _get_for_write(
+    session: AsyncSession, customer_id: uuid.UUID, expected_version: int | None
+) -> Customer:
     customer = await repository.get(session, customer_id)
     if customer is None:
         raise NotFound("id", "customer")
@@ -190,7 +215,9 @@ async def _get_for_write(session: AsyncSession, customer_id: uuid.UUID, expected
     return customer
 
 
-async def _check_owner(session: AsyncSession, principal: Principal, owner_id: uuid.UUID | None) -> None:
+async def _check_owner(
+    session: AsyncSession, principal: Principal, owner_id: uuid.UUID | None
+) -> None:
     """References stay inside the tenant: the owner must be a member of this company."""
     if owner_id is not None and not await is_member(session, principal.tenant.id, owner_id):
         raise DomainError.one("owner_id", ErrorCode.NOT_FOUND, "no such user in this company")
@@ -201,7 +228,9 @@ async def _flush(session: AsyncSession) -> None:
         await session.flush()
     except IntegrityError as exc:
         if "uq_customers_code" in str(exc.orig):
-            raise DomainError.one("code", ErrorCode.DUPLICATE, "another customer has this code") from None
+            raise DomainError.one(
+                "code", ErrorCode.DUPLICATE, "another customer has this code"
+            ) from None
         raise
 
 
@@ -225,6 +254,9 @@ async def create_many(
             )  # fmt: skip
         except DomainError as exc:
             raise DomainError(
-                [FieldError(f"{i}.{e.field}" if e.field else str(i), e.code, e.message) for e in exc.errors]
+                [
+                    FieldError(f"{i}.{e.field}" if e.field else str(i), e.code, e.message)
+                    for e in exc.errors
+                ]
             ) from None
     return out

@@ -77,4 +77,6 @@ class AuditedMixin(TimestampMixin):
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
         # SQLAlchemy bumps ``version`` on every UPDATE and adds ``WHERE version = :old``.
-        return {"version_id_col": cls.__dict__.get("version") or cls.version}
+        # eager_defaults: fetch server-set columns (updated_at) with RETURNING, so a record can
+        # still be read after its session has closed.
+        return {"version_id_col": cls.__dict__.get("version") or cls.version, "eager_defaults": True}

@@ -108,7 +108,9 @@ class Database:
     def tenant(self, tenant: TenantRef) -> TenantDatabase:
         factory = self._tenant_factories.get(tenant.id)
         if factory is None:
-            bound = self.engine.execution_options(schema_translate_map={None: schema_for(tenant.id)})
+            bound = self.engine.execution_options(
+                schema_translate_map={None: schema_for(tenant.id)}
+            )
             factory = async_sessionmaker(bound, expire_on_commit=False, autoflush=False)
             self._tenant_factories[tenant.id] = factory
         return TenantDatabase(tenant, factory)

@@ -116,7 +116,10 @@ async def upgrade_tenants(
                 ran = await upgrade_tenant(engine, tenant_id)
             except Exception as exc:
                 return TenantOutcome(
-                    tenant_id, "failed", f"{type(exc).__name__}: {exc}", time.perf_counter() - started
+                    tenant_id,
+                    "failed",
+                    f"{type(exc).__name__}: {exc}",
+                    time.perf_counter() - started,
                 )
             status = "upgraded" if ran else "at_head"
             return TenantOutcome(tenant_id, status, None, time.perf_counter() - started)
@@ -124,7 +127,9 @@ async def upgrade_tenants(
     return list(await asyncio.gather(*(one(t) for t in tenant_ids)))
 
 
-async def tenant_revisions(engine: AsyncEngine, tenant_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str | None]:
+async def tenant_revisions(
+    engine: AsyncEngine, tenant_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str | None]:
     """Each tenant's current revision (None when its schema or version table is missing)."""
 
     def read(connection: Connection) -> dict[uuid.UUID, str | None]:

@@ -1,8 +1,8 @@
 """Deterministic demo customers and their contacts, as input to the service layer.
 
-Every customer ``index`` is drawn from its own ``random.Random`` seeded with ``(seed, index)``,
-so customer ``i`` is the same whatever ``start``/``count`` a caller asks for and slices can be
-generated in parallel. Nothing calls Faker or reads the clock: the word and place tables live
+Every customer ``index`` (below 2**40) is drawn from a ``random.Random`` seeded with
+``(seed, index)``, so customer ``i`` is the same whatever ``start``/``count`` a caller asks for
+and slices can be generated in parallel. Nothing calls Faker or reads the clock: the word and place tables live
 in :mod:`crm_core.demo.data`.
 
 Raw phone numbers are meant to be parsed with ``phonenumbers`` and default region
@@ -11,6 +11,7 @@ Raw phone numbers are meant to be parsed with ``phonenumbers`` and default regio
 
 from __future__ import annotations
 
+import enum
 import random
 import uuid
 from bisect import bisect
@@ -33,15 +34,6 @@ from crm_core.customers.models import (
     ServiceMode,
 )
 from crm_core.demo import data as d
-
-__all__ = [
-    "CONTACT_KEYS",
-    "CUSTOMER_KEYS",
-    "PHONE_REGION",
-    "DemoCustomer",
-    "customer_code",
-    "generate_customers",
-]
 
 PHONE_REGION = "CN"
 
@@ -94,33 +86,22 @@ class _Weighted(Generic[_T]):
         return self.items[bisect(self.cum, rng.random() * self.total)]
 
 
-def _values(pairs: Sequence[tuple[Any, float]]) -> _Weighted[str]:
-    return _Weighted([(member.value, weight) for member, weight in pairs])
+def _values(enum_type: type[enum.StrEnum], weights: Sequence[float]) -> _Weighted[str]:
+    """Weights in the order the enum declares its members (fails at import if they change)."""
+    return _Weighted([(m.value, w) for m, w in zip(enum_type, weights, strict=True)])
 
 
 _SURNAMES = _Weighted([(s, 1.0 / (rank + 4)) for rank, s in enumerate(d.SURNAMES)])
-_GRADES = _values([(CustomerGrade.A, 5), (CustomerGrade.B, 15), (CustomerGrade.C, 35),
-                   (CustomerGrade.D, 30), (CustomerGrade.E, 15)])  # fmt: skip
-_STAGES = _values([(LifecycleStage.lead, 15), (LifecycleStage.new, 20), (LifecycleStage.repeat, 25),
-                   (LifecycleStage.loyal, 15), (LifecycleStage.at_risk, 10),
-                   (LifecycleStage.churned, 8)])  # fmt: skip
-_SOURCES = _values([(CustomerSource.referral, 20), (CustomerSource.website, 18),
-                    (CustomerSource.exhibition, 14), (CustomerSource.cold_call, 10),
-                    (CustomerSource.advertising, 8), (CustomerSource.partner, 10),
-                    (CustomerSource.social_media, 10), (CustomerSource.walk_in, 5),
-                    (CustomerSource.other, 5)])  # fmt: skip
-_CREDIT = _values([(CreditRating.AAA, 5), (CreditRating.AA, 15), (CreditRating.A, 35),
-                   (CreditRating.B, 30), (CreditRating.C, 15)])  # fmt: skip
-_PAYMENT = _values([(PaymentHabit.prepaid, 15), (PaymentHabit.on_time, 50),
-                    (PaymentHabit.sometimes_late, 25), (PaymentHabit.often_late, 10)])  # fmt: skip
-_SERVICE = _values([(m, 1) for m in ServiceMode])
-_INCOME = _values([(IncomeBand.low, 15), (IncomeBand.lower_middle, 25), (IncomeBand.middle, 30),
-                   (IncomeBand.upper_middle, 20), (IncomeBand.high, 10)])  # fmt: skip
-_CHANNEL_ZH = _values([(ContactChannel.wechat, 40), (ContactChannel.mobile, 25),
-                       (ContactChannel.phone, 15), (ContactChannel.email, 10),
-                       (ContactChannel.visit, 5), (ContactChannel.sms, 5)])  # fmt: skip
-_CHANNEL_EN = _values([(ContactChannel.email, 50), (ContactChannel.phone, 25),
-                       (ContactChannel.mobile, 20), (ContactChannel.other, 5)])  # fmt: skip
+_GRADES = _values(CustomerGrade, (5, 15, 35, 30, 15))  # few A
+_STAGES = _values(LifecycleStage, (15, 20, 25, 15, 10, 8))
+_SOURCES = _values(CustomerSource, (20, 18, 14, 10, 8, 10, 10, 5, 5))
+_CREDIT = _values(CreditRating, (5, 15, 35, 30, 15))
+_PAYMENT = _values(PaymentHabit, (15, 50, 25, 10))
+_SERVICE = _values(ServiceMode, (25, 25, 25, 15, 10))
+_INCOME = _values(IncomeBand, (15, 25, 30, 20, 10))
+# phone, mobile, email, wechat, sms, visit, other
+_CHANNEL_ZH = _values(ContactChannel, (15, 25, 10, 40, 5, 5, 0))
+_CHANNEL_EN = _values(ContactChannel, (25, 20, 50, 0, 0, 0, 5))
 _CONTACT_COUNT = {
     True: _Weighted([(0, 5), (1, 35), (2, 30), (3, 20), (4, 10)]),  # company
     False: _Weighted([(0, 70), (1, 25), (2, 5)]),  # individual
@@ -255,7 +236,9 @@ class _Builder:
             c.update(country=country, province=region, city=place.city, street=street,
                      postal_code=postal)  # fmt: skip
 
-    def contact(self, i: int, en: bool, company: bool, place: _Place, domain: str | None) -> dict[str, Any]:  # fmt: skip
+    def contact(
+        self, i: int, en: bool, company: bool, place: _Place, domain: str | None
+    ) -> dict[str, Any]:
         rng, path = self.rng, f"contacts.{i}"
         name, family, given = self.person(en)
         title = department = None
@@ -282,13 +265,15 @@ class _Builder:
             handle = f"{given}-{family}-{rng.randrange(16**6):06x}"
             social.append({"network": "linkedin", "handle": handle})
         if not en and rng.random() < 0.6:
-            handle = rng.choice((f"{family}{given}{rng.randrange(100)}", f"wxid_{self.digits(12)}"))
+            handle = rng.choice(
+                (f"{family}{given}{rng.randrange(100)}", f"wxid_{rng.getrandbits(56):014x}")
+            )
             social.append({"network": "wechat", "handle": handle})
         if not en and rng.random() < 0.2:
             social.append({"network": "qq", "handle": str(rng.randrange(10**5, 3 * 10**9))})
         if not en and company and rng.random() < 0.15:
             social.append({"network": "dingtalk", "handle": f"{family}{given}"})
-        if rng.random() < 0.03:
+        if rng.random() < 0.02:
             if phones and rng.random() < 0.5:
                 phones[0]["number"] = self.noise(phones[0]["number"], f"{path}.phones.0")
             else:
@@ -303,7 +288,7 @@ class _Builder:
             "notes": rng.choice(d.CONTACT_NOTES)[en] if rng.random() < 0.25 else None,
         }  # fmt: skip
 
-    def company_name(self, en: bool, place: _Place, industry: d.Industry) -> tuple[str, str]:
+    def company_name(self, place: _Place, industry: d.Industry) -> tuple[str, str]:
         """(company name, web domain)."""
         rng = self.rng
         if isinstance(place, d.WestCity):
@@ -337,7 +322,7 @@ class _Builder:
         gender = birth_date = income = domain = None
         family = given = ""
         if company:
-            name, domain = self.company_name(en, place, industry)
+            name, domain = self.company_name(place, industry)
         else:
             r = rng.random()
             gender = (Gender.other if r < 0.01 else Gender.female if r < 0.5 else Gender.male).value
@@ -358,22 +343,20 @@ class _Builder:
             gender=gender, birth_date=birth_date, income_band=income,
             area_type=(AreaType.rural if rng.random() < 0.15 else AreaType.urban).value,
         )  # fmt: skip
-        r = rng.random()
-        if r >= 0.02:
+        if rng.random() >= 0.01:  # 1% have none; phone() spoils another 1%
             c["phone"] = self.phone(place, not company or rng.random() < 0.4, "phone")
-        elif r >= 0.01:  # unusable on purpose; below 0.01 there is no phone at all
-            self.invalid.append("phone")
-            c["phone"] = rng.choice(d.BAD_PHONES)
         if rng.random() < 0.88:
-            if company:
-                local = rng.choice(d.COMPANY_MAIL_USERS)
-                host = domain if domain and rng.random() < 0.9 else rng.choice(d.FREE_MAIL[country])
+            if domain and rng.random() < 0.9:
+                local, host = rng.choice(d.COMPANY_MAIL_USERS), domain
+            elif domain:  # a small firm on a free-mail account: huateng_tech@163.com
+                stem = domain.split(".")[0].replace("-", "_")
+                local, host = f"{stem}{rng.randrange(100)}", rng.choice(d.FREE_MAIL[country])
             else:
                 local, host = self.mail_local(family, given), rng.choice(d.FREE_MAIL[country])
                 if host == "qq.com" and rng.random() < 0.5:
                     local = str(rng.randrange(10**5, 3 * 10**9))  # a QQ number
             c["email"] = self.email(local, host, "email")
-        if domain:
+        if domain and rng.random() < 0.85:
             c["website"] = rng.choice(d.WEBSITE_FORMATS).format(domain)
         self.address(c, place)
         dates = d.COMPANY_DATES if company else d.PERSON_DATES

@@ -24,10 +24,13 @@ MATRIX: dict[Role, frozenset[str]] = {
     Role.owner: frozenset(_ALL),
     Role.admin: frozenset(_ALL),
     Role.manager: frozenset(
-        _grant(ENTITIES, READ_ACTIONS + WRITE_ACTIONS + ("export", "merge")) | {"personal_data:read"}
+        _grant(ENTITIES, READ_ACTIONS + WRITE_ACTIONS + ("export", "merge"))
+        | {"personal_data:read"}
     ),
     Role.sales: frozenset(_grant(ENTITIES, READ_ACTIONS + WRITE_ACTIONS) | {"personal_data:read"}),
-    Role.service: frozenset(_grant(ENTITIES, READ_ACTIONS) | _grant(("contact",), ("create", "update"))),
+    Role.service: frozenset(
+        _grant(ENTITIES, READ_ACTIONS) | _grant(("contact",), ("create", "update"))
+    ),
     Role.viewer: frozenset(_grant(ENTITIES, READ_ACTIONS)),
 }
 

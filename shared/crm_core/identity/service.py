@@ -104,7 +104,9 @@ async def login(
     now = datetime.now(UTC)
     if user is not None and user.locked_until is not None and user.locked_until > now:
         await passwords.verify_password(None, password)  # same time as any other refusal
-        raise DomainError.one(None, ErrorCode.LIMIT_EXCEEDED, "too many attempts; try again shortly")
+        raise DomainError.one(
+            None, ErrorCode.LIMIT_EXCEEDED, "too many attempts; try again shortly"
+        )
     ok = await passwords.verify_password(user.password_hash if user else None, password)
     if user is None or not user.is_active:
         raise denied
@@ -144,5 +146,7 @@ async def _pick_membership(
     if len(live) == 1:
         return live[0]
     if len(live) > 1:
-        raise DomainError.one("tenant", ErrorCode.REQUIRED, "you belong to several companies; name one")
+        raise DomainError.one(
+            "tenant", ErrorCode.REQUIRED, "you belong to several companies; name one"
+        )
     return None, None

@@ -19,7 +19,7 @@ from crm_core.errors import Unauthenticated
 from crm_core.settings import AuthSettings
 
 ALGORITHM = "Ed25519"  # RFC 9864 fully-specified name (replaces "EdDSA")
-TOKEN_TYPE = "access"
+TOKEN_TYPE = "access"  # noqa: S105 - a claim value, not a secret
 
 
 @dataclass(frozen=True, slots=True)

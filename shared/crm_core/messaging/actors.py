@@ -57,7 +57,9 @@ class MissingTenant(Exception):
     """A tenant actor got a message without ``tenant_id``: a bug upstream, never retried."""
 
 
-def _declare(tenant_scoped: bool, name: str, queue_name: str, **opts: Any) -> Callable[[TenantFn], TenantFn]:
+def _declare(
+    tenant_scoped: bool, name: str, queue_name: str, **opts: Any
+) -> Callable[[TenantFn], TenantFn]:
     if "." not in name:
         raise ValueError("actor names are <domain>.<verb_noun>")
 
@@ -120,11 +122,14 @@ def _wrap(spec: ActorSpec, runtime: WorkerRuntime) -> Callable[..., Awaitable[An
     return run
 
 
-def bind_all(broker: dramatiq.Broker, runtime: WorkerRuntime) -> dict[str, dramatiq.Actor[Any, Any]]:
+def bind_all(
+    broker: dramatiq.Broker, runtime: WorkerRuntime
+) -> dict[str, dramatiq.Actor[Any, Any]]:
     """Create a Dramatiq actor for every declared spec on ``broker``."""
     actors = {}
     for spec in REGISTRY.values():
-        actors[spec.name] = dramatiq.actor(
+        declare: Any = dramatiq.actor
+        actors[spec.name] = declare(
             _wrap(spec, runtime),
             actor_name=spec.name,
             queue_name=spec.queue_name,
@@ -137,4 +142,3 @@ def bind_all(broker: dramatiq.Broker, runtime: WorkerRuntime) -> dict[str, drama
             **spec.options,
         )
     return actors
-

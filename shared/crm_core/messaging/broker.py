@@ -18,8 +18,10 @@ from crm_core.messaging.outbox import OutgoingMessage
 from crm_core.settings import Settings
 
 
-def build_broker(settings: Settings, *, url: str | None = None, namespace: str | None = None) -> RedisBroker:
-    broker = RedisBroker(
+def build_broker(
+    settings: Settings, *, url: str | None = None, namespace: str | None = None
+) -> RedisBroker:
+    broker = RedisBroker(  # type: ignore[no-untyped-call]
         url=url or settings.require_redis_url(),
         namespace=namespace or settings.worker.namespace,
         heartbeat_timeout=settings.worker.heartbeat_timeout_ms,

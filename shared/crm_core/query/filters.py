@@ -62,7 +62,9 @@ class _Budget:
     def spend(self) -> None:
         self.left -= 1
         if self.left < 0:
-            raise DomainError.one("filter", ErrorCode.LIMIT_EXCEEDED, f"at most {MAX_CONDITIONS} conditions")
+            raise DomainError.one(
+                "filter", ErrorCode.LIMIT_EXCEEDED, f"at most {MAX_CONDITIONS} conditions"
+            )
 
 
 def compile_filter(
@@ -78,16 +80,22 @@ def _compile(
     spec: Mapping[str, Any], columns: Mapping[str, Any], path: str, depth: int, budget: _Budget
 ) -> ColumnElement[bool]:
     if depth > MAX_DEPTH:
-        raise DomainError.one(path, ErrorCode.LIMIT_EXCEEDED, f"filters nest at most {MAX_DEPTH} deep")
+        raise DomainError.one(
+            path, ErrorCode.LIMIT_EXCEEDED, f"filters nest at most {MAX_DEPTH} deep"
+        )
     parts: list[ColumnElement[bool]] = []
     for key, value in spec.items():
         if value is None:
             continue
         here = f"{path}.{key}"
         if key == "and":
-            parts.append(and_(true(), *(_compile(s, columns, here, depth + 1, budget) for s in value)))
+            parts.append(
+                and_(true(), *(_compile(s, columns, here, depth + 1, budget) for s in value))
+            )
         elif key == "or":
-            parts.append(or_(false(), *(_compile(s, columns, here, depth + 1, budget) for s in value)))
+            parts.append(
+                or_(false(), *(_compile(s, columns, here, depth + 1, budget) for s in value))
+            )
         elif key == "not":
             parts.append(not_(_compile(value, columns, here, depth + 1, budget)))
         elif key in columns:
@@ -97,7 +105,9 @@ def _compile(
     return and_(true(), *parts)
 
 
-def _field(column: Any, ops: Mapping[str, Any], path: str, budget: _Budget) -> list[ColumnElement[bool]]:
+def _field(
+    column: Any, ops: Mapping[str, Any], path: str, budget: _Budget
+) -> list[ColumnElement[bool]]:
     out = []
     for op, value in ops.items():
         if value is None:

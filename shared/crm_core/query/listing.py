@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -50,8 +50,14 @@ async def list_page(
     stmt = apply_keyset(filtered, query.page, keys, sort_columns, size=size, backwards=backwards)
     rows = (await session.execute(stmt)).scalars().all()
     field_names = [k.field for k in keys]
-    values_of: Callable[[Any], list[Any]] = lambda row: [_value(row, f, columns) for f in field_names]  # noqa: E731
-    page = make_page(rows, keys, values_of, size=size, backwards=backwards, req=query.page)
+    page = make_page(
+        rows,
+        keys,
+        lambda row: [_value(row, f, columns) for f in field_names],
+        size=size,
+        backwards=backwards,
+        req=query.page,
+    )
     if with_total:
         count_stmt = select(func.count()).select_from(filtered.order_by(None).subquery())
         page.extra["total_count"] = (await session.execute(count_stmt)).scalar_one()

@@ -10,7 +10,7 @@ import base64
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -68,10 +68,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_DECODERS: dict[str, Callable[[str], Any]] = {
+    "u": uuid.UUID,
+    "t": datetime.fromisoformat,
+    "d": date.fromisoformat,
+    "n": Decimal,
+}
+
+
 def _typed(value: Any) -> Any:
     if isinstance(value, dict) and len(value) == 1:
-        (tag, raw), = value.items()
-        return {"u": uuid.UUID, "t": datetime.fromisoformat, "d": date.fromisoformat, "n": Decimal}[tag](raw)
+        ((tag, raw),) = value.items()
+        return _DECODERS[tag](raw)
     return value
 
 
@@ -93,7 +101,9 @@ def decode_cursor(keys: Sequence[SortKey], cursor: str, arg: str) -> list[Any]:
             raise ValueError
         return [_typed(v) for v in values]
     except (ValueError, TypeError, KeyError) as exc:
-        raise DomainError.one(arg, ErrorCode.INVALID, "not a cursor of this list and ordering") from exc
+        raise DomainError.one(
+            arg, ErrorCode.INVALID, "not a cursor of this list and ordering"
+        ) from exc
 
 
 def _after(col: Any, key: SortKey, value: Any, *, reverse: bool) -> ColumnElement[bool]:
@@ -101,7 +111,7 @@ def _after(col: Any, key: SortKey, value: Any, *, reverse: bool) -> ColumnElemen
     descending = key.descending != reverse
     nulls_first = key.nulls_come_first != reverse
     if value is None:
-        return col.is_not(None) if nulls_first else false()  # type: ignore[no-any-return]
+        return col.is_not(None) if nulls_first else false()
     beyond = col < value if descending else col > value
     return or_(beyond, col.is_(None)) if not nulls_first else beyond
 
@@ -165,9 +175,13 @@ def apply_keyset(
     backwards: bool,
 ) -> Select[Any]:
     if req.after:
-        stmt = stmt.where(keyset_predicate(columns, keys, decode_cursor(keys, req.after, "after"), reverse=False))
+        stmt = stmt.where(
+            keyset_predicate(columns, keys, decode_cursor(keys, req.after, "after"), reverse=False)
+        )
     if req.before:
-        stmt = stmt.where(keyset_predicate(columns, keys, decode_cursor(keys, req.before, "before"), reverse=True))
+        stmt = stmt.where(
+            keyset_predicate(columns, keys, decode_cursor(keys, req.before, "before"), reverse=True)
+        )
     return stmt.order_by(*order_clauses(columns, keys, reverse=backwards)).limit(size + 1)
 
 

@@ -19,10 +19,14 @@ _PHONEISH = re.compile(r"^[\d\s()+\-.]{5,}$")
 def search_terms(query: str) -> list[str]:
     query = query.strip().lower()
     if len(query) > MAX_QUERY:
-        raise DomainError.one("search", ErrorCode.TOO_LONG, f"search at most {MAX_QUERY} characters")
+        raise DomainError.one(
+            "search", ErrorCode.TOO_LONG, f"search at most {MAX_QUERY} characters"
+        )
     if _PHONEISH.fullmatch(query):
         digits = re.sub(r"\D", "", query)
-        return [digits.removeprefix("86") if digits.startswith("86") and len(digits) > 11 else digits]
+        return [
+            digits.removeprefix("86") if digits.startswith("86") and len(digits) > 11 else digits
+        ]
     return [t for t in query.split() if t][:8]
 
 

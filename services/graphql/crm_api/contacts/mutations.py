@@ -37,7 +37,9 @@ def _pk(id: strawberry.ID, field: str = "id", expect: str = "Contact") -> uuid.U
 
 
 def _payload(row: Row | None, errors: list[UserError]) -> ContactPayload:
-    return ContactPayload(contact=Contact.from_model(row) if row is not None else None, errors=errors)
+    return ContactPayload(
+        contact=Contact.from_model(row) if row is not None else None, errors=errors
+    )
 
 
 @strawberry.type
@@ -50,7 +52,9 @@ class ContactMutations:
 
         async def work(session: AsyncSession, who: Principal) -> Row:
             customer_pk = _pk(customer_id, "customer_id", "Customer")
-            return await service.create(session, who, customer_pk, input_data(input), default_region=region)
+            return await service.create(
+                session, who, customer_pk, input_data(input), default_region=region
+            )
 
         return _payload(*await run(info, work))
 
@@ -62,13 +66,20 @@ class ContactMutations:
 
         async def work(session: AsyncSession, who: Principal) -> Row:
             return await service.update(
-                session, who, _pk(id), input_data(input), expected_version=version, default_region=region
+                session,
+                who,
+                _pk(id),
+                input_data(input),
+                expected_version=version,
+                default_region=region,
             )
 
         return _payload(*await run(info, work))
 
     @strawberry.mutation(extensions=requires("contact:delete"))
-    async def delete_contact(self, info: Info, id: strawberry.ID, version: int | None = None) -> ContactPayload:
+    async def delete_contact(
+        self, info: Info, id: strawberry.ID, version: int | None = None
+    ) -> ContactPayload:
         async def work(session: AsyncSession, who: Principal) -> Row:
             return await service.soft_delete(session, who, _pk(id), expected_version=version)
 

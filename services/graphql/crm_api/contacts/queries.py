@@ -34,7 +34,10 @@ class ContactQueries:
 
         return await as_graphql_errors(load)
 
-    @strawberry.field(description="Contacts of live customers; keyset-paginated.", extensions=requires("contact:read"))
+    @strawberry.field(
+        description="Contacts of live customers; keyset-paginated.",
+        extensions=requires("contact:read"),
+    )
     async def contacts(
         self,
         info: Info,

@@ -77,14 +77,21 @@ class Contact(Node):
         return cls(
             id=strawberry.ID(to_global_id("Contact", row.id)),
             _customer_id=row.customer_id,
-            phones=[ContactPhone(label=p["label"], number=p.get("e164"), raw=p.get("raw")) for p in row.phones],
+            phones=[
+                ContactPhone(label=p["label"], number=p.get("e164"), raw=p.get("raw"))
+                for p in row.phones
+            ],
             emails=[ContactEmail(label=e["label"], address=e.get("address")) for e in row.emails],
-            social_accounts=[SocialAccount(network=s["network"], handle=s["handle"]) for s in row.social_accounts],
+            social_accounts=[
+                SocialAccount(network=s["network"], handle=s["handle"]) for s in row.social_accounts
+            ],
             **read_fields(row, FIELDS),
         )
 
     @strawberry.field(description="The customer this person works at.")
-    async def customer(self, info: Info) -> Annotated[Customer, strawberry.lazy("crm_api.customers.types")] | None:
+    async def customer(
+        self, info: Info
+    ) -> Annotated[Customer, strawberry.lazy("crm_api.customers.types")] | None:
         from crm_api.customers.types import Customer
 
         row = await info.context.loaders.customer_by_id.load(self._customer_id)

@@ -88,11 +88,15 @@ class ImportantDateInput:
 class VisitWindowInput:
     start: str = strawberry.field(description="HH:MM")
     end: str = strawberry.field(description="HH:MM")
-    weekday: int | None = strawberry.field(default=None, description="1 = Monday; empty = every day")
+    weekday: int | None = strawberry.field(
+        default=None, description="1 = Monday; empty = every day"
+    )
     note: str | None = None
 
 
-@strawberry.input(description="Fields of a customer; in an update, only the fields you send change.")
+@strawberry.input(
+    description="Fields of a customer; in an update, only the fields you send change."
+)
 class CustomerFieldsInput:
     code: str | None = UNSET
     industry: str | None = UNSET
@@ -105,7 +109,8 @@ class CustomerFieldsInput:
     email: str | None = UNSET
     website: str | None = UNSET
     address_line: str | None = strawberry.field(
-        default=UNSET, description="One-line address; split into province/city/district when those are empty."
+        default=UNSET,
+        description="One-line address; split into province/city/district when those are empty.",
     )
     country: str | None = UNSET
     province: str | None = UNSET

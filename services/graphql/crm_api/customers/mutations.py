@@ -46,7 +46,9 @@ def _pk(id: strawberry.ID) -> uuid.UUID:
 
 
 def _payload(row: Row | None, errors: list[UserError]) -> CustomerPayload:
-    return CustomerPayload(customer=Customer.from_model(row) if row is not None else None, errors=errors)
+    return CustomerPayload(
+        customer=Customer.from_model(row) if row is not None else None, errors=errors
+    )
 
 
 @strawberry.type
@@ -64,7 +66,9 @@ class CustomerMutations:
     @strawberry.mutation(
         description=f"All or nothing; at most {MAX_BATCH}.", extensions=requires("customer:create")
     )
-    async def create_customers(self, info: Info, inputs: list[I.CreateCustomerInput]) -> CustomersPayload:
+    async def create_customers(
+        self, info: Info, inputs: list[I.CreateCustomerInput]
+    ) -> CustomersPayload:
         region = info.context.settings.default_phone_region
 
         async def work(session: AsyncSession, who: Principal) -> list[Row]:
@@ -73,11 +77,17 @@ class CustomerMutations:
             return await service.create_many(session, who, data, default_region=region)
 
         rows, errors = await run(info, work, prefix="inputs")
-        return CustomersPayload(customers=[Customer.from_model(r) for r in rows or []], errors=errors)
+        return CustomersPayload(
+            customers=[Customer.from_model(r) for r in rows or []], errors=errors
+        )
 
     @strawberry.mutation(extensions=requires("customer:update"))
     async def update_customer(
-        self, info: Info, id: strawberry.ID, input: I.UpdateCustomerInput, version: int | None = None
+        self,
+        info: Info,
+        id: strawberry.ID,
+        input: I.UpdateCustomerInput,
+        version: int | None = None,
     ) -> CustomerPayload:
         region = info.context.settings.default_phone_region
 
@@ -89,8 +99,12 @@ class CustomerMutations:
 
         return _payload(*await run(info, work))
 
-    @strawberry.mutation(description="Soft delete: restorable.", extensions=requires("customer:delete"))
-    async def delete_customer(self, info: Info, id: strawberry.ID, version: int | None = None) -> CustomerPayload:
+    @strawberry.mutation(
+        description="Soft delete: restorable.", extensions=requires("customer:delete")
+    )
+    async def delete_customer(
+        self, info: Info, id: strawberry.ID, version: int | None = None
+    ) -> CustomerPayload:
         async def work(session: AsyncSession, who: Principal) -> Row:
             return await service.soft_delete(session, who, _pk(id), expected_version=version)
 
@@ -104,7 +118,8 @@ class CustomerMutations:
         return _payload(*await run(info, work))
 
     @strawberry.mutation(
-        description="Permanent delete, with the customer's contacts.", extensions=requires("customer:destroy")
+        description="Permanent delete, with the customer's contacts.",
+        extensions=requires("customer:destroy"),
     )
     async def destroy_customer(self, info: Info, id: strawberry.ID) -> DestroyCustomerPayload:
         async def work(session: AsyncSession, who: Principal) -> uuid.UUID:

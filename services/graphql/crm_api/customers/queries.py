@@ -25,7 +25,9 @@ DEFAULT_ORDER = (SortKey("created_at", descending=True),)
 
 @strawberry.type
 class CustomerQueries:
-    @strawberry.field(description="One customer by global id.", extensions=requires("customer:read"))
+    @strawberry.field(
+        description="One customer by global id.", extensions=requires("customer:read")
+    )
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
         async def load() -> Customer | None:
             _, pk = from_global_id(id, expect="Customer")
@@ -49,7 +51,9 @@ class CustomerQueries:
         order_by: list[I.CustomerOrderBy] | None = None,
         search: Annotated[
             str | None,
-            strawberry.argument(description="Words in name, code, phone digits, e-mail, city or pinyin."),
+            strawberry.argument(
+                description="Words in name, code, phone digits, e-mail, city or pinyin."
+            ),
         ] = None,
         include_deleted: bool = False,
     ) -> Connection[Customer]:

@@ -61,7 +61,9 @@ FIELDS: dict[str, Col] = {
 HIDDEN: dict[str, Col] = {"id": Col(M.id, sortable=True), "owner_id": Col(M.owner_id)}
 
 
-@strawberry.type(description="A date that matters to the customer (founding day, contract anniversary…).")
+@strawberry.type(
+    description="A date that matters to the customer (founding day, contract anniversary…)."
+)
 class ImportantDate:
     label: str
     date: datetime.date
@@ -96,7 +98,9 @@ class Customer(Node):
     phone_raw: str | None = strawberry.field(description="The phone number as it was typed.")
     email: str | None
     website: str | None
-    address_line: str | None = strawberry.field(description="The one-line address as typed, if any.")
+    address_line: str | None = strawberry.field(
+        description="The one-line address as typed, if any."
+    )
     country: str | None
     province: str | None
     city: str | None
@@ -114,7 +118,9 @@ class Customer(Node):
     income_band: E.IncomeBand | None
     distance_km: Decimal | None
     notes: str | None
-    version: int = strawberry.field(description="Send it back on update; a stale one is a CONFLICT.")
+    version: int = strawberry.field(
+        description="Send it back on update; a stale one is a CONFLICT."
+    )
     created_at: datetime.datetime
     updated_at: datetime.datetime
     deleted_at: datetime.datetime | None
@@ -131,9 +137,18 @@ class Customer(Node):
             id=strawberry.ID(to_global_id("Customer", row.id)),
             _pk=row.id,
             _owner_id=row.owner_id,
-            important_dates=[ImportantDate(label=d["label"], date=datetime.date.fromisoformat(d["date"])) for d in row.important_dates],
-            do_not_visit=[VisitWindow(**{k: w.get(k) for k in ("weekday", "start", "end", "note")}) for w in row.do_not_visit],
-            review_flags=[ReviewFlag(field=f["field"], code=f["code"], message=f["message"]) for f in row.review_flags],
+            important_dates=[
+                ImportantDate(label=d["label"], date=datetime.date.fromisoformat(d["date"]))
+                for d in row.important_dates
+            ],
+            do_not_visit=[
+                VisitWindow(weekday=w.get("weekday"), start=w["start"], end=w["end"], note=w.get("note"))
+                for w in row.do_not_visit
+            ],
+            review_flags=[
+                ReviewFlag(field=f["field"], code=f["code"], message=f["message"])
+                for f in row.review_flags
+            ],
             **read_fields(row, FIELDS),
         )
 
@@ -148,7 +163,9 @@ class Customer(Node):
         description="The people at this customer, primary contact first.",
         extensions=requires("contact:read"),
     )
-    async def contacts(self, info: Info) -> list[Annotated[Contact, strawberry.lazy("crm_api.contacts.types")]]:
+    async def contacts(
+        self, info: Info
+    ) -> list[Annotated[Contact, strawberry.lazy("crm_api.contacts.types")]]:
         from crm_api.contacts.types import Contact
 
         rows = await info.context.loaders.contacts_by_customer_id.load(self._pk)

@@ -44,14 +44,18 @@ class IdentityMutations:
         app = info.context.app
         try:
             signed = await service.login(
-                app.db, app.tokens, email=input.email, password=input.password, tenant_slug=input.tenant
+                app.db,
+                app.tokens,
+                email=input.email,
+                password=input.password,
+                tenant_slug=input.tenant,
             )
         except DomainError as exc:
             return LoginPayload(session=None, errors=user_errors(exc))
         return LoginPayload(
             session=Session(
                 access_token=signed.token,
-                token_type="Bearer",
+                token_type="Bearer",  # noqa: S106
                 expires_at=datetime.datetime.fromtimestamp(signed.expires_at, datetime.UTC),
                 tenant_slug=signed.tenant_slug,
                 role=RoleEnum(signed.role.value),

@@ -16,9 +16,7 @@ schema: str = config.attributes["schema"]
 if not is_tenant_schema(schema):
     raise ValueError(f"refusing to migrate {schema!r}: not a tenant schema")
 
-connection = config.attributes["connection"].execution_options(
-    schema_translate_map={None: schema}
-)
+connection = config.attributes["connection"].execution_options(schema_translate_map={None: schema})
 connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
 # Transaction-local, on a connection used only for this migration: lets autogenerate compare
 # against the tenant schema and lets hand-written DDL in a revision name tables without a schema.

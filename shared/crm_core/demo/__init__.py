@@ -1,0 +1,1 @@
+"""Demo data: a deterministic generator of realistic customers and contacts."""
