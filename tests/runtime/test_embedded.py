@@ -35,6 +35,7 @@ def data_dir() -> Iterator[Path]:
     PGDATA below it in the middle of a test."""
     path = Path(tempfile.mkdtemp(prefix="crm-embedded-test-"))
     yield path
+    EmbeddedPostgres(path).stop()  # a failed test must not leave a server on a deleted dir
     shutil.rmtree(path, ignore_errors=True)
 
 
@@ -71,7 +72,7 @@ def postmaster_pid(pgdata: Path) -> int:
 
 def dead(pid: int) -> bool:
     try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+        return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return True
 
@@ -88,7 +89,10 @@ async def test_postgres_keeps_data_across_stop_and_start(data_dir: Path) -> None
     try:
         pg.start()
         pg.start()  # idempotent
-        assert pg.url.startswith("postgresql+asyncpg://postgres@/crm?host=")
+        assert pg.url == f"postgresql+asyncpg://postgres@/crm?host={pg.pgdata}&port=5432"
+        assert sa.make_url(pg.url).query["host"] == str(pg.pgdata)
+        with sa.create_engine(pg.sync_url).connect() as conn:  # psycopg, for tools
+            assert conn.scalar(sa.select(sa.func.current_database())) == "crm"
         assert pg.log_path == data_dir.resolve() / "postgres" / "log"
         await add_note(pg.url, "kept")
 

@@ -95,7 +95,9 @@ class CostLimiter(SchemaExtension):
                 field = fields.get(sel.name.value)
                 if field is None:
                     continue
-                scale = multiplier * self._size(sel, field.type, variables)
+                # A connection's page size is counted on the connection; its edges list adds nothing.
+                edges = sel.name.value == "edges" and getattr(parent, "name", "").endswith("Connection")
+                scale = multiplier * (1 if edges else self._size(sel, field.type, variables))
                 total += scale
                 child = get_named_type(field.type)
                 total += self._cost(sel.selection_set, child, scale, fragments, variables, seen)

@@ -120,9 +120,11 @@ def run(settings: Settings | None = None) -> int:
     settings = settings or load_settings()
     configure_logging(settings)
     stop = threading.Event()
+    received: list[int] = []
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        log.info("received %s, stopping", signal.Signals(signum).name)
+        # Only record it: logging from a signal handler can interleave with the interrupted code.
+        received.append(signum)
         stop.set()
 
     worker, _ = build_worker(settings)
@@ -134,6 +136,7 @@ def run(settings: Settings | None = None) -> int:
             # A timed wait keeps the main thread responsive to signals on every platform.
             while not stop.wait(1.0):
                 pass
+            log.info("received %s, stopping", signal.Signals(received[0]).name)
         finally:
             # A second signal during the graceful stop gets the default behaviour (exit now).
             _restore(previous)

@@ -271,6 +271,9 @@ def normalize_email(raw: str, *, field: str = "email") -> EmailResult:
     text = clean_text(raw)
     if text is None:
         return EmailResult(None, Issue(field, INVALID_EMAIL, "e-mail address is empty"))
+    # Spaces beside "@" or "." ("wang @ qq .com") are a typing slip; a space inside a word
+    # ("zhang wei@…") is ambiguous and stays an error for a person to decide.
+    text = re.sub(r"\s*([@.])\s*", r"\1", text)
     try:
         result = validate_email(text, check_deliverability=False)
     except EmailNotValidError as exc:

@@ -26,7 +26,9 @@ def build_broker(
         namespace=namespace or settings.worker.namespace,
         heartbeat_timeout=settings.worker.heartbeat_timeout_ms,
         dead_message_ttl=settings.worker.dead_message_ttl_ms,
-        maintenance_chance=50,  # out of 1,000 fetches (default 1): dead workers' messages return soon
+        # Dramatiq counts this per million commands (default 1,000): 50,000 is 1 in 20, so a dead
+        # worker's messages return soon after its heartbeat times out.
+        maintenance_chance=50_000,
     )
     broker.add_middleware(AsyncIO())
     return broker

