@@ -20,7 +20,10 @@ async def paged(db, gql_as):
         )
         ids.append(c["id"])
         for j in range(i % 3):
-            await gql(CREATE_CONTACT, {"c": c["id"], "i": {"name": f"Contact {i}-{j}", "isPrimary": j == 0}})
+            await gql(
+                CREATE_CONTACT,
+                {"c": c["id"], "i": {"name": f"Contact {i}-{j}", "isPrimary": j == 0}},
+            )
     return gql, ids
 
 
@@ -46,14 +49,20 @@ async def _walk(gql, order, size=5, backwards=False, **extra):
     "order",
     [
         [{"field": "NAME", "direction": "ASC"}],
-        [{"field": "CITY", "direction": "DESC", "nulls": "LAST"}, {"field": "NAME", "direction": "ASC"}],
+        [
+            {"field": "CITY", "direction": "DESC", "nulls": "LAST"},
+            {"field": "NAME", "direction": "ASC"},
+        ],
         [{"field": "GRADE", "direction": "ASC", "nulls": "FIRST"}],
         [{"field": "CREATED_AT", "direction": "DESC"}],
     ],
 )
 async def test_forward_and_backward_walks_match_one_big_page(paged, order) -> None:
     gql, ids = paged
-    full = [e["node"]["name"] for e in (await gql(PAGE, {"first": 100, "order": order}))["customers"]["edges"]]
+    full = [
+        e["node"]["name"]
+        for e in (await gql(PAGE, {"first": 100, "order": order}))["customers"]["edges"]
+    ]
     assert len(full) == len(ids)
     forward, total = await _walk(gql, order)
     backward, _ = await _walk(gql, order, backwards=True)
@@ -64,7 +73,10 @@ async def test_forward_and_backward_walks_match_one_big_page(paged, order) -> No
 
 async def test_filters_combine(paged) -> None:
     gql, _ = paged
-    f = {"or": [{"city": {"eq": "上海市"}}, {"grade": {"in": ["A"]}}], "not": {"name": {"contains": "01"}}}
+    f = {
+        "or": [{"city": {"eq": "上海市"}}, {"grade": {"in": ["A"]}}],
+        "not": {"name": {"contains": "01"}},
+    }
     page = (await gql(PAGE, {"first": 100, "filter": f}))["customers"]
     for edge in page["edges"]:
         node = edge["node"]
@@ -83,7 +95,12 @@ async def test_like_wildcards_are_literal(paged) -> None:
 
 async def test_bad_page_arguments_are_user_errors(paged) -> None:
     gql, _ = paged
-    for variables in ({"first": 1000}, {"first": 5, "last": 5}, {"first": 5, "after": "bogus"}, {"first": -1}):
+    for variables in (
+        {"first": 1000},
+        {"first": 5, "last": 5},
+        {"first": 5, "after": "bogus"},
+        {"first": -1},
+    ):
         body = (await gql.post(PAGE, variables)).json()
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", (variables, body)
     cursor = (await gql(PAGE, {"first": 1}))["customers"]["pageInfo"]["endCursor"]

@@ -22,7 +22,9 @@ async def test_migrated_tenant_schema_matches_models(db, tenant_a) -> None:
             connection,
             opts={
                 "compare_type": True,
-                "include_object": lambda obj, name, kind, *_: not (kind == "table" and name == "alembic_version"),
+                "include_object": lambda obj, name, kind, *_: (
+                    not (kind == "table" and name == "alembic_version")
+                ),
             },
         )
         return compare_metadata(ctx, migrate.tenant_metadata())
@@ -40,7 +42,9 @@ async def test_core_schema_matches_models(db) -> None:
                 "compare_type": True,
                 "include_schemas": True,
                 "include_name": lambda name, kind, *_: kind != "schema" or name == "core",
-                "include_object": lambda obj, name, kind, *_: not (kind == "table" and name == "alembic_version"),
+                "include_object": lambda obj, name, kind, *_: (
+                    not (kind == "table" and name == "alembic_version")
+                ),
             },
         )
         return compare_metadata(ctx, migrate.core_metadata())
@@ -57,8 +61,13 @@ async def test_upgrade_skips_tenants_at_head_and_reports_failures(db, tenant_a, 
     broken = uuid.uuid4()
     await migrate.upgrade_tenant(db.engine, broken)
     async with db.engine.begin() as conn:
-        await conn.execute(text(f'UPDATE "{schema_for(broken)}".alembic_version SET version_num = :v'), {"v": "nope"})
-    outcomes = await migrate.upgrade_tenants(db.engine, [tenant_a.ref.id, broken, tenant_b.ref.id], concurrency=2)
+        await conn.execute(
+            text(f'UPDATE "{schema_for(broken)}".alembic_version SET version_num = :v'),
+            {"v": "nope"},
+        )
+    outcomes = await migrate.upgrade_tenants(
+        db.engine, [tenant_a.ref.id, broken, tenant_b.ref.id], concurrency=2
+    )
     by_id = {o.tenant_id: o for o in outcomes}
     assert by_id[broken].status == "failed" and "nope" in (by_id[broken].error or "")
     assert by_id[tenant_a.ref.id].status == "at_head" and by_id[tenant_b.ref.id].status == "at_head"

@@ -23,7 +23,9 @@ async def test_create_is_idempotent_and_safe_when_concurrent(db) -> None:
     assert await admin.tenant_schema_exists(db.engine, tenant.id)
 
 
-@pytest.mark.parametrize("slug", ["", "über", "-lead", "trail-", "has space", "a" * 64, "semi;colon"])
+@pytest.mark.parametrize(
+    "slug", ["", "über", "-lead", "trail-", "has space", "a" * 64, "semi;colon"]
+)
 async def test_bad_slugs_are_refused(db, slug) -> None:
     with pytest.raises(DomainError) as err:
         await service.create(db, service.TenantInput(slug=slug, name="X"))

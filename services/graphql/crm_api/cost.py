@@ -96,7 +96,9 @@ class CostLimiter(SchemaExtension):
                 if field is None:
                     continue
                 # A connection's page size is counted on the connection; its edges list adds nothing.
-                edges = sel.name.value == "edges" and getattr(parent, "name", "").endswith("Connection")
+                edges = sel.name.value == "edges" and getattr(parent, "name", "").endswith(
+                    "Connection"
+                )
                 scale = multiplier * (1 if edges else self._size(sel, field.type, variables))
                 total += scale
                 child = get_named_type(field.type)

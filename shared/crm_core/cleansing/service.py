@@ -26,7 +26,7 @@ from crm_core.cleansing import normalize
 from crm_core.customers.models import Customer
 
 # Imported, not copied, so the worker and the service can never disagree on what is searchable.
-from crm_core.customers.service import _search_text as search_text_of
+from crm_core.customers.service import search_text_of
 
 INVALID_PHONE: Final = "INVALID_PHONE"
 INVALID_EMAIL: Final = "INVALID_EMAIL"

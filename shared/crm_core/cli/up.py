@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -52,24 +53,33 @@ def up(
         typer.echo(f"embedded Redis (Valkey, append-only): {redis.url}")
     try:
         resolved = settings.model_copy(
-            update={"database_url": SecretStr(env["CRM_DATABASE_URL"]), "redis_url": SecretStr(env["CRM_REDIS_URL"])}
+            update={
+                "database_url": SecretStr(env["CRM_DATABASE_URL"]),
+                "redis_url": SecretStr(env["CRM_REDIS_URL"]),
+            }
         )
         seeded = asyncio.run(_prepare(resolved, demo=demo, customers=demo_customers))
         python = sys.executable
-        sup = Supervisor(grace_seconds=15)
+        sup = Supervisor(grace_period=15)
         sup.add("gateway", [python, "-m", "crm_core", "gateway"], env=env)
         for i in range(workers):
-            sup.add(
-                f"worker{i + 1}" if workers > 1 else "worker",
-                [python, "-m", "crm_core", "worker"],
-                env=env,
-            )
+            name = f"worker{i + 1}" if workers > 1 else "worker"
+            sup.add(name, [python, "-m", "crm_core", "worker"], env=env)
         sup.add("scheduler", [python, "-m", "crm_core", "scheduler"], env=env)
-        sup.start()
         base = f"http://{resolved.gateway_host}:{resolved.gateway_port}"
-        wait_for_http(f"{base}/healthz", timeout=60)
-        _banner(base, seeded, time.perf_counter() - started)
-        code = sup.wait()
+
+        def announce() -> None:
+            try:
+                wait_for_http(f"{base}/healthz", timeout=60)
+            except TimeoutError:
+                typer.secho(
+                    "the gateway did not answer in 60 s; see its output", fg="red", err=True
+                )
+                return
+            _banner(base, seeded, time.perf_counter() - started)
+
+        threading.Thread(target=announce, name="crm-up-banner", daemon=True).start()
+        code = sup.run()
     finally:
         if redis is not None:
             redis.stop()

@@ -94,7 +94,7 @@ def _normalise(
     return fields
 
 
-def _search_text(c: Customer) -> str:
+def search_text_of(c: Customer) -> str:
     return normalize.search_text(c.name, c.code, c.phone, c.email, c.city, c.industry)
 
 
@@ -124,7 +124,7 @@ async def create(
     elif await repository.get_by_code(session, fields["code"]) is not None:
         raise DomainError.one("code", ErrorCode.DUPLICATE, "another customer has this code")
     customer = Customer(**fields, created_by=principal.user_id, updated_by=principal.user_id)
-    customer.search_text = _search_text(customer)
+    customer.search_text = search_text_of(customer)
     session.add(customer)
     await _flush(session)
     if cleanse:
@@ -163,7 +163,7 @@ async def update(
     for name, value in fields.items():
         setattr(customer, name, value)
     customer.updated_by = principal.user_id
-    customer.search_text = _search_text(customer)
+    customer.search_text = search_text_of(customer)
     await _flush(session)
     defer(session, CLEANSE_ACTOR, CLEANSE_QUEUE, customer_id=customer.id)
     return customer

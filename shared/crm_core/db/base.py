@@ -79,4 +79,7 @@ class AuditedMixin(TimestampMixin):
         # SQLAlchemy bumps ``version`` on every UPDATE and adds ``WHERE version = :old``.
         # eager_defaults: fetch server-set columns (updated_at) with RETURNING, so a record can
         # still be read after its session has closed.
-        return {"version_id_col": cls.__dict__.get("version") or cls.version, "eager_defaults": True}
+        return {
+            "version_id_col": cls.__dict__.get("version") or cls.version,
+            "eager_defaults": True,
+        }

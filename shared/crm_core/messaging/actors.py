@@ -105,7 +105,13 @@ def _wrap(spec: ActorSpec, runtime: WorkerRuntime) -> Callable[..., Awaitable[An
         db = await runtime.database()
         if not spec.tenant_scoped:
             return await spec.fn(runtime=runtime, db=db, **kwargs)
-        tenant_id = _parse_tenant_id(kwargs)
+        try:
+            tenant_id = _parse_tenant_id(kwargs)
+        except MissingTenant:
+            log.error(
+                "refusing %s: the message names no valid tenant (a bug in its sender)", spec.name
+            )
+            raise
         tenant = await active_ref(db, tenant_id)
         if tenant is None:
             log.warning("skipping %s: tenant %s is not active", spec.name, tenant_id)
@@ -138,7 +144,6 @@ def bind_all(
             min_backoff=spec.min_backoff_ms,
             max_backoff=spec.max_backoff_ms,
             time_limit=spec.time_limit_ms,
-            throws=(MissingTenant,),
-            **spec.options,
+            **{**spec.options, "throws": (MissingTenant, *spec.options.get("throws", ()))},
         )
     return actors

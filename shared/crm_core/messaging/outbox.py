@@ -7,6 +7,7 @@ back change; the periodic whole-tenant cleansing scan catches what a lost messag
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -55,5 +56,12 @@ async def unit_of_work(tdb: TenantDatabase, dispatcher: Dispatcher) -> AsyncIter
     async with tdb.session() as session:
         async with session.begin():
             yield session
-        for message in session.info.pop(_KEY, []):
-            dispatcher.send(message)
+        messages = session.info.pop(_KEY, [])
+        if messages:
+            # The broker client blocks; keep the event loop free while it talks to Redis.
+            await asyncio.to_thread(_send_all, dispatcher, messages)
+
+
+def _send_all(dispatcher: Dispatcher, messages: list[OutgoingMessage]) -> None:
+    for message in messages:
+        dispatcher.send(message)

@@ -231,7 +231,9 @@ class Supervisor:
         return f"\x1b[{colour}m{label}\x1b[0m" if self._colour else label
 
     def _write(self, prefix: str, line: str) -> None:
-        with self._output_lock:
+        # A closed stdout (`crm up | head`) must not stop the pumps: a child whose pipe is
+        # no longer drained would block on its next write.
+        with self._output_lock, contextlib.suppress(OSError, ValueError):
             self._output.write(f"{prefix} {line}\n")
             self._output.flush()
 

@@ -142,7 +142,9 @@ class Customer(Node):
                 for d in row.important_dates
             ],
             do_not_visit=[
-                VisitWindow(weekday=w.get("weekday"), start=w["start"], end=w["end"], note=w.get("note"))
+                VisitWindow(
+                    weekday=w.get("weekday"), start=w["start"], end=w["end"], note=w.get("note")
+                )
                 for w in row.do_not_visit
             ],
             review_flags=[
