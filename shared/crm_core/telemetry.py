@@ -29,15 +29,23 @@ class Telemetry:
     _instrumented: list[Any] = field(default_factory=list)
 
     def instrument_engine(self, engine: AsyncEngine) -> None:
+        """SQL spans for this engine. The instrumentor's declared range stops below SQLAlchemy 2.1
+        and its public ``instrument()`` works once per process; the engine tracer it builds hooks
+        engine events that 2.1 keeps (tests/telemetry proves the spans), so attach one per engine."""
         if self.provider is None:
             return
-        from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+        from opentelemetry import metrics
+        from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 
-        instrumentor = SQLAlchemyInstrumentor()
-        instrumentor.instrument(
-            engine=engine.sync_engine, tracer_provider=self.provider, enable_commenter=False
+        tracer = trace.get_tracer(
+            "opentelemetry.instrumentation.sqlalchemy", tracer_provider=self.provider
         )
-        self._instrumented.append(instrumentor)
+        usage = metrics.get_meter(__name__).create_up_down_counter(
+            "db.client.connections.usage", unit="connections", description="connections in use"
+        )
+        self._instrumented.append(
+            EngineTracer(tracer, engine.sync_engine, usage, False, {}, False)  # type: ignore[no-untyped-call]
+        )
 
     def shutdown(self) -> None:
         if self.provider is not None:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from opentelemetry.sdk.trace import SpanProcessor
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -22,8 +23,8 @@ from crm_core.db.engine import Database
 from crm_core.identity.tokens import TokenService, load_or_create_key
 from crm_core.messaging.broker import BrokerDispatcher, build_broker
 from crm_core.messaging.outbox import Dispatcher
-from crm_core.settings import Settings, load_settings
-from crm_core.telemetry import inject_trace_context, setup_telemetry
+from crm_core.settings import Settings, TraceExporter, load_settings
+from crm_core.telemetry import setup_telemetry
 from crm_core.tenancy import bind_log_tenant
 
 
@@ -66,7 +67,10 @@ def create_app(
     *,
     database: Database | None = None,
     dispatcher: Dispatcher | None = None,
+    span_processors: list[SpanProcessor] | None = None,
 ) -> Starlette:
+    """``database``/``dispatcher``/``span_processors`` let tests share a pool, a broker namespace
+    and an in-memory span exporter; in production all three come from settings."""
     settings = settings or load_settings()
     state_ref: dict[str, AppState] = {}
     graphiql = (
@@ -74,7 +78,8 @@ def create_app(
         if settings.graphql.graphiql is not None
         else not settings.is_production
     )
-    schema = build_schema(settings)
+    tracing = settings.telemetry.exporter is not TraceExporter.none or bool(span_processors)
+    schema = build_schema(settings, tracing=tracing)
     graphql_app = GraphQLApp(
         state_ref,
         schema=schema,
@@ -84,14 +89,16 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        telemetry = setup_telemetry(settings, service_name="crm-gateway")
+        telemetry = setup_telemetry(
+            settings, service_name="crm-gateway", processors=span_processors
+        )
         db = database or Database.create(settings)
         telemetry.instrument_engine(db.engine)
         broker = None
         disp = dispatcher
         if disp is None:
             broker = build_broker(settings)
-            disp = BrokerDispatcher(broker, before_send=inject_trace_context)
+            disp = BrokerDispatcher(broker)
         key = load_or_create_key(settings.auth, settings.data_dir)
         state_ref["app"] = AppState(
             settings=settings, db=db, tokens=TokenService(settings.auth, key), dispatcher=disp

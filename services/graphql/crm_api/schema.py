@@ -7,7 +7,13 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
@@ -23,6 +29,7 @@ from crm_api.enums import RoleEnum
 from crm_api.errors import should_mask
 from crm_api.identity.mutations import IdentityMutations
 from crm_api.node import NodeQueries
+from crm_api.tracing import SafeOpenTelemetryExtension
 from crm_api.users import User
 from crm_core.settings import Settings
 
@@ -60,7 +67,7 @@ class _MaskErrors(MaskErrors):
         return masked
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
+def build_schema(settings: Settings, *, tracing: bool = False) -> strawberry.Schema:
     limits = settings.graphql
     extensions: list[Any] = [
         # Classes or factories only: an instance would be shared by concurrent requests.
@@ -72,6 +79,13 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         ),
         functools.partial(_MaskErrors, should_mask_error=should_mask),
     ]
+    if tracing:
+        extensions.append(SafeOpenTelemetryExtension)
+    introspection = (
+        limits.introspection if limits.introspection is not None else not settings.is_production
+    )
+    if not introspection:
+        extensions.append(DisableIntrospection)
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,

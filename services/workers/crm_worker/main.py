@@ -26,6 +26,7 @@ from crm_core.messaging.actors import bind_all
 from crm_core.messaging.broker import BrokerDispatcher, build_broker
 from crm_core.messaging.outbox import Dispatcher
 from crm_core.settings import Settings, load_settings
+from crm_core.telemetry import Telemetry, setup_telemetry
 
 log = logging.getLogger("crm_worker")
 
@@ -40,9 +41,12 @@ _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 class Runtime:
     """What actors get besides their tenant: settings, the database, a dispatcher for follow-ups."""
 
-    def __init__(self, settings: Settings, dispatcher: Dispatcher) -> None:
+    def __init__(
+        self, settings: Settings, dispatcher: Dispatcher, telemetry: Telemetry | None = None
+    ) -> None:
         self.settings = settings
         self._dispatcher = dispatcher
+        self._telemetry = telemetry
         self._database: Database | None = None
 
     async def database(self) -> Database:
@@ -50,6 +54,8 @@ class Runtime:
         # assignment, so two actors can never both create an engine.
         if self._database is None:
             self._database = Database.create(self.settings)
+            if self._telemetry is not None:
+                self._telemetry.instrument_engine(self._database.engine)
         return self._database
 
     @property
@@ -88,11 +94,13 @@ def load_actor_modules() -> None:
         importlib.import_module(name)
 
 
-def build_worker(settings: Settings) -> tuple[dramatiq.Worker, Runtime]:
+def build_worker(
+    settings: Settings, telemetry: Telemetry | None = None
+) -> tuple[dramatiq.Worker, Runtime]:
     broker = build_broker(settings)
     # Before importing actor modules, in case one declares an actor the plain Dramatiq way.
     dramatiq.set_broker(broker)
-    runtime = Runtime(settings, BrokerDispatcher(broker))
+    runtime = Runtime(settings, BrokerDispatcher(broker), telemetry)
     broker.add_middleware(DisposeDatabase(runtime))
     load_actor_modules()
     bind_all(broker, runtime)
@@ -127,7 +135,8 @@ def run(settings: Settings | None = None) -> int:
         received.append(signum)
         stop.set()
 
-    worker, _ = build_worker(settings)
+    telemetry = setup_telemetry(settings, service_name="crm-worker")
+    worker, _ = build_worker(settings, telemetry)
     previous: dict[signal.Signals, Any] = {s: signal.signal(s, on_signal) for s in _STOP_SIGNALS}
     try:
         worker.start()
@@ -143,5 +152,6 @@ def run(settings: Settings | None = None) -> int:
             worker.stop(timeout=settings.worker.shutdown_grace_seconds * 1000)
     finally:
         _restore(previous)
+    telemetry.shutdown()
     log.info("worker stopped")
     return 0

@@ -19,7 +19,7 @@ import dramatiq
 from crm_core.db.engine import Database, TenantDatabase
 from crm_core.messaging.outbox import Dispatcher
 from crm_core.settings import Settings
-from crm_core.tenancy import bind_log_tenant
+from crm_core.tenancy import TenantRef, bind_log_tenant
 from crm_core.tenants.service import active_ref
 
 log = logging.getLogger(__name__)
@@ -112,12 +112,14 @@ def _wrap(spec: ActorSpec, runtime: WorkerRuntime) -> Callable[..., Awaitable[An
                 "refusing %s: the message names no valid tenant (a bug in its sender)", spec.name
             )
             raise
-        tenant = await active_ref(db, tenant_id)
-        if tenant is None:
-            log.warning("skipping %s: tenant %s is not active", spec.name, tenant_id)
-            return None
-        bind_log_tenant(tenant)
+        # Bound before the status check too, so even that query's span names the tenant.
+        bind_log_tenant(TenantRef(id=tenant_id, slug=""))
         try:
+            tenant = await active_ref(db, tenant_id)
+            if tenant is None:
+                log.warning("skipping %s: tenant %s is not active", spec.name, tenant_id)
+                return None
+            bind_log_tenant(tenant)
             tdb: TenantDatabase = db.tenant(tenant)
             return await spec.fn(tdb=tdb, runtime=runtime, **kwargs)
         finally:

@@ -15,6 +15,7 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import AsyncIO
 
 from crm_core.messaging.outbox import OutgoingMessage
+from crm_core.messaging.tracing import TraceMiddleware
 from crm_core.settings import Settings
 
 
@@ -31,20 +32,18 @@ def build_broker(
         maintenance_chance=50_000,
     )
     broker.add_middleware(AsyncIO())
+    broker.add_middleware(TraceMiddleware())
     return broker
 
 
 class BrokerDispatcher:
     """Sends outbox messages through the broker, by actor name: the sender needs no actor code."""
 
-    def __init__(self, broker: dramatiq.Broker, *, before_send: Any = None) -> None:
+    def __init__(self, broker: dramatiq.Broker) -> None:
         self._broker = broker
-        self._before_send = before_send
 
     def send(self, message: OutgoingMessage) -> None:
-        options: dict[str, Any] = {}
-        if self._before_send is not None:
-            self._before_send(options)
+        options: dict[str, Any] = {}  # the trace context is added by TraceMiddleware on enqueue
         self._broker.enqueue(
             dramatiq.Message(
                 queue_name=message.queue_name,
