@@ -78,3 +78,14 @@ async def test_revisions_are_reported_per_tenant(db, tenant_a) -> None:
     missing = uuid.uuid4()
     revisions = await migrate.tenant_revisions(db.engine, [tenant_a.ref.id, missing])
     assert revisions == {tenant_a.ref.id: migrate.head_of("tenant"), missing: None}
+
+
+async def test_parallel_upgrade_of_many_tenants(db) -> None:
+    """Alembic's globals forbid two migrations in one process: parallel batches use processes."""
+    ids = [uuid.uuid4() for _ in range(5)]
+    outcomes = await migrate.upgrade_tenants(db.engine, ids, concurrency=3)
+    assert [o.status for o in outcomes] == ["upgraded"] * 5, [o.error for o in outcomes]
+    again = await migrate.upgrade_tenants(db.engine, ids, concurrency=3)
+    assert {o.status for o in again} == {"at_head"}
+    for tenant_id in ids:
+        await admin.drop_tenant_schema(db.engine, tenant_id)

@@ -8,8 +8,10 @@ same schema at once, and a failure leaves that tenant exactly at its previous re
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +20,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, MetaData, text
+from sqlalchemy import Connection, MetaData, create_engine, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import NullPool
 
 from crm_core.tenancy import schema_for
 
@@ -106,25 +109,64 @@ class TenantOutcome:
 async def upgrade_tenants(
     engine: AsyncEngine, tenant_ids: Sequence[uuid.UUID], *, concurrency: int = 4
 ) -> list[TenantOutcome]:
-    """Migrate many tenants, ``concurrency`` at a time; one failure does not stop the others."""
-    gate = asyncio.Semaphore(concurrency)
+    """Migrate many tenants; one failure does not stop the others.
 
-    async def one(tenant_id: uuid.UUID) -> TenantOutcome:
-        async with gate:
+    Alembic keeps its ``context`` and ``op`` in module globals, so two migrations can never run
+    at once in one process. Parallel batches therefore run in ``concurrency`` worker processes,
+    each with its own synchronous connection; ``concurrency=1`` runs here, one after another.
+    """
+    # Most upgrades find most tenants at head: read every revision here first (cheap), and start
+    # worker processes only for the tenants that need work.
+    head = head_of("tenant")
+    revisions = await tenant_revisions(engine, tenant_ids)
+    done = {t: TenantOutcome(t, "at_head") for t, rev in revisions.items() if rev == head}
+    ids = [t for t in tenant_ids if t not in done]
+    if concurrency <= 1 or len(ids) <= 1:
+        done.update({t: await _outcome(engine, t) for t in ids})
+        return [done[t] for t in tenant_ids]
+    url = sync_url(engine)
+    batches = [ids[i::concurrency] for i in range(concurrency) if ids[i::concurrency]]
+    loop = asyncio.get_running_loop()
+    spawn = multiprocessing.get_context("spawn")  # never fork a process with threads and a loop
+    with ProcessPoolExecutor(max_workers=len(batches), mp_context=spawn) as pool:
+        results = await asyncio.gather(
+            *(loop.run_in_executor(pool, _upgrade_batch, url, batch) for batch in batches)
+        )
+    done.update({o.tenant_id: o for batch in results for o in batch})
+    return [done[t] for t in tenant_ids]
+
+
+async def _outcome(engine: AsyncEngine, tenant_id: uuid.UUID) -> TenantOutcome:
+    started = time.perf_counter()
+    try:
+        ran = await upgrade_tenant(engine, tenant_id)
+    except Exception as exc:  # noqa: BLE001 - reported per tenant, never swallowed
+        return TenantOutcome(tenant_id, "failed", f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
+    return TenantOutcome(tenant_id, "upgraded" if ran else "at_head", None, time.perf_counter() - started)
+
+
+def sync_url(engine: AsyncEngine) -> str:
+    return engine.url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+def _upgrade_batch(url: str, tenant_ids: list[uuid.UUID]) -> list[TenantOutcome]:
+    """Runs in a worker process: one connection per tenant, one transaction each."""
+    engine = create_engine(url, poolclass=NullPool)
+    head = head_of("tenant")
+    out = []
+    try:
+        for tenant_id in tenant_ids:
             started = time.perf_counter()
             try:
-                ran = await upgrade_tenant(engine, tenant_id)
-            except Exception as exc:
-                return TenantOutcome(
-                    tenant_id,
-                    "failed",
-                    f"{type(exc).__name__}: {exc}",
-                    time.perf_counter() - started,
-                )
-            status = "upgraded" if ran else "at_head"
-            return TenantOutcome(tenant_id, status, None, time.perf_counter() - started)
-
-    return list(await asyncio.gather(*(one(t) for t in tenant_ids)))
+                with engine.begin() as conn:
+                    ran = _upgrade_tenant_sync(conn, tenant_id, head)
+                status, error = ("upgraded" if ran else "at_head"), None
+            except Exception as exc:  # noqa: BLE001 - reported per tenant
+                status, error = "failed", f"{type(exc).__name__}: {exc}"
+            out.append(TenantOutcome(tenant_id, status, error, time.perf_counter() - started))
+    finally:
+        engine.dispose()
+    return out
 
 
 async def tenant_revisions(
