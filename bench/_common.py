@@ -16,12 +16,16 @@ from crm_core.db import migrate
 from crm_core.db.engine import Database, async_url
 from crm_core.settings import Settings
 
-ADMIN_URL = os.environ.get("CRM_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ.get(
+    "CRM_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = os.environ.get("CRM_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @asynccontextmanager
-async def scratch_database(**settings_overrides: object) -> AsyncIterator[tuple[Settings, Database]]:
+async def scratch_database(
+    **settings_overrides: object,
+) -> AsyncIterator[tuple[Settings, Database]]:
     name = f"crm_bench_{secrets.token_hex(4)}"
     admin = create_async_engine(async_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
     async with admin.connect() as conn:

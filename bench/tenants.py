@@ -1,6 +1,6 @@
 """Tenant provisioning (median of 100) and `crm db upgrade` over 200 tenants.
 
-    .venv/bin/python bench/tenants.py [--provision 100] [--upgrade 200]
+.venv/bin/python bench/tenants.py [--provision 100] [--upgrade 200]
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ async def main(provision: int, upgrade: int) -> None:
             outcomes = await migrate.upgrade_tenants(db.engine, ids, concurrency=concurrency)
             took = time.perf_counter() - started
             failed = sum(o.status == "failed" for o in outcomes)
-            print(f"db upgrade of {upgrade} empty tenants, concurrency {concurrency}: {took:.1f} s ({failed} failed)")
+            print(
+                f"db upgrade of {upgrade} empty tenants, concurrency {concurrency}: {took:.1f} s ({failed} failed)"
+            )
         started = time.perf_counter()
         outcomes = await migrate.upgrade_tenants(db.engine, ids, concurrency=4)
         took = time.perf_counter() - started

@@ -60,6 +60,7 @@ async def test_unknown_enum_value_is_a_graphql_validation_error(gql_as, tenant_a
     assert response.status_code in (200, 400)
     body = response.json()
     assert body["errors"] and "kind" in body["errors"][0]["message"]
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 async def test_malformed_ids_are_field_errors(gql_as, tenant_a) -> None:

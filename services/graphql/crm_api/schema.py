@@ -61,10 +61,20 @@ Mutation = merge_types("Mutation", (IdentityMutations, CustomerMutations, Contac
 
 
 class _MaskErrors(MaskErrors):
+    """Masks unexpected errors (``INTERNAL``) and gives every error an ``extensions.code``: errors
+    of the request itself (syntax, validation, variables) become ``BAD_USER_INPUT``."""
+
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)
         masked.extensions = {"code": "INTERNAL"}
         return masked
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = super()._process_errors(errors)
+        for error in processed:
+            if not (error.extensions or {}).get("code"):
+                error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
+        return processed
 
 
 def build_schema(settings: Settings, *, tracing: bool = False) -> strawberry.Schema:

@@ -11,8 +11,8 @@ import asyncio
 import multiprocessing
 import time
 import uuid
-from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,9 +140,13 @@ async def _outcome(engine: AsyncEngine, tenant_id: uuid.UUID) -> TenantOutcome:
     started = time.perf_counter()
     try:
         ran = await upgrade_tenant(engine, tenant_id)
-    except Exception as exc:  # noqa: BLE001 - reported per tenant, never swallowed
-        return TenantOutcome(tenant_id, "failed", f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
-    return TenantOutcome(tenant_id, "upgraded" if ran else "at_head", None, time.perf_counter() - started)
+    except Exception as exc:
+        return TenantOutcome(
+            tenant_id, "failed", f"{type(exc).__name__}: {exc}", time.perf_counter() - started
+        )
+    return TenantOutcome(
+        tenant_id, "upgraded" if ran else "at_head", None, time.perf_counter() - started
+    )
 
 
 def sync_url(engine: AsyncEngine) -> str:
@@ -161,7 +165,7 @@ def _upgrade_batch(url: str, tenant_ids: list[uuid.UUID]) -> list[TenantOutcome]
                 with engine.begin() as conn:
                     ran = _upgrade_tenant_sync(conn, tenant_id, head)
                 status, error = ("upgraded" if ran else "at_head"), None
-            except Exception as exc:  # noqa: BLE001 - reported per tenant
+            except Exception as exc:
                 status, error = "failed", f"{type(exc).__name__}: {exc}"
             out.append(TenantOutcome(tenant_id, status, error, time.perf_counter() - started))
     finally:

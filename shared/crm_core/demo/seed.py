@@ -16,6 +16,7 @@ from crm_core.identity.principal import Principal
 from crm_core.identity.service import create_user
 from crm_core.settings import Settings
 from crm_core.tenancy import TenantRef
+from crm_core.tenants import repository as tenants_repo
 from crm_core.tenants import service as tenants
 from crm_core.tenants.models import Role
 
@@ -51,8 +52,13 @@ async def seed_demo(
     )
     users = []
     for email, name, role, team in DEMO_USERS:
-        users.append(
-            await create_user(
+        async with db.core_session() as session:
+            user = await tenants_repo.get_user_by_email(session, email)
+            member = user is not None and await tenants_repo.is_member(session, tenant.id, user.id)
+        if (
+            user is None or not member
+        ):  # a second start keeps users (and their passwords) as they are
+            user = await create_user(
                 db,
                 email=email,
                 name=name,
@@ -61,7 +67,7 @@ async def seed_demo(
                 role=role,
                 team=team,
             )
-        )
+        users.append(user)
     ref = TenantRef(id=tenant.id, slug=tenant.slug)
     tdb = db.tenant(ref)
     principal = Principal(user_id=users[0].id, tenant=ref, role=Role.owner)
