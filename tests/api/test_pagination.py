@@ -134,3 +134,13 @@ async def test_page_costs_constant_statements(paged, count_statements) -> None:
     # auth (1) + page (1) + count (1) + contacts (1) + owners (1); customer loader is primed.
     assert counts[0] == counts[1]
     assert counts[0] <= 5, counts
+
+
+async def test_overlong_search_is_a_user_error(paged) -> None:
+    gql, _ = paged
+    for field in ("customers", "contacts"):
+        body = (
+            await gql.post(f'{{ {field}(first: 1, search: "{"x" * 101}") {{ totalCount }} }}')
+        ).json()
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        assert body["errors"][0]["extensions"]["field"] == "search"

@@ -14,7 +14,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.http.temporal_response import TemporalResponse
 
 from crm_api.auth import AuthFailure, authenticate
 from crm_api.context import AppState, Context
@@ -129,6 +128,3 @@ def create_app(
         ],
         lifespan=lifespan,
     )
-
-
-__all__ = ["TemporalResponse", "create_app"]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from crm_api.context import AppState
-from crm_core.errors import DomainError, ErrorCode
+from crm_core.errors import DomainError
 from crm_core.identity.principal import Principal
 from crm_core.tenancy import TenantRef
 from crm_core.tenants.models import Membership, Tenant, TenantStatus, User
@@ -55,6 +55,3 @@ async def authenticate(app: AppState, authorization: str | None) -> Principal | 
     return Principal(
         user_id=claims.user_id, tenant=TenantRef(id=claims.tenant_id, slug=row.slug), role=row.role
     )
-
-
-__all__ = ["AuthFailure", "ErrorCode", "authenticate"]

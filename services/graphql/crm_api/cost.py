@@ -15,7 +15,6 @@ from graphql import (
     GraphQLError,
     GraphQLList,
     GraphQLNonNull,
-    GraphQLObjectType,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
@@ -127,6 +126,3 @@ class CostLimiter(SchemaExtension):
                         seen | {sel.name.value},
                     )
         return total
-
-
-__all__ = ["CostLimiter", "GraphQLObjectType"]

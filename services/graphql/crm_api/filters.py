@@ -11,6 +11,7 @@ from typing import Any
 import strawberry
 
 from crm_api.relay import NullsOrder, OrderDirection, from_global_id
+from crm_core.errors import DomainError, ErrorCode
 from crm_core.query.pagination import SortKey
 
 MAX_IN = 500
@@ -96,8 +97,6 @@ def _plain(value: Any, id_type: str | None, path: str) -> Any:
         return value.value
     if isinstance(value, list):
         if len(value) > MAX_IN:
-            from crm_core.errors import DomainError, ErrorCode
-
             raise DomainError.one(path, ErrorCode.LIMIT_EXCEEDED, f"at most {MAX_IN} values")
         return [_plain(v, id_type, path) for v in value]
     if id_type is not None and isinstance(value, str):

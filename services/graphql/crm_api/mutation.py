@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from crm_api.context import Info
 from crm_api.errors import UserError, user_errors
-from crm_core.errors import Conflict, DomainError
+from crm_core.errors import Conflict, DomainError, ErrorCode
 from crm_core.identity.principal import Principal
 from crm_core.messaging.outbox import unit_of_work
 
@@ -35,7 +35,5 @@ async def run(
 
 
 def bounded(items: list[Any], limit: int, name: str) -> None:
-    from crm_core.errors import ErrorCode
-
     if len(items) > limit:
         raise DomainError.one(name, ErrorCode.LIMIT_EXCEEDED, f"at most {limit} items per call")

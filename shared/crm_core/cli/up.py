@@ -14,7 +14,6 @@ import os
 import sys
 import threading
 import time
-from pathlib import Path
 
 import typer
 from pydantic import SecretStr
@@ -135,6 +134,3 @@ def _banner(base: str, login: str | None, seconds: float) -> None:
             f"-d '{json.dumps(page_query)}'"
         )
     typer.echo("\nCtrl-C stops everything.")
-
-
-__all__ = ["Path", "up"]

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from crm_core.contacts.models import Contact
 from crm_core.query.search import search_predicate
@@ -51,8 +52,6 @@ async def by_customers(
         .where(Contact.customer_id.in_(customer_ids), live())
         .subquery()
     )
-    from sqlalchemy.orm import aliased
-
     row = aliased(Contact, ranked)
     stmt = select(row).where(ranked.c.rn <= limit).order_by(ranked.c.customer_id, ranked.c.rn)
     grouped: dict[uuid.UUID, list[Contact]] = {cid: [] for cid in customer_ids}

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_core import records
 from crm_core.cleansing import normalize
-from crm_core.contacts import repository
 from crm_core.contacts.models import Contact
 from crm_core.contacts.schemas import ContactFields
 from crm_core.customers import repository as customers_repo
-from crm_core.errors import Conflict, DomainError, ErrorCode, FieldError, NotFound
+from crm_core.errors import DomainError, ErrorCode, FieldError, NotFound
 from crm_core.identity.principal import Principal
 from crm_core.validation import parse
 
@@ -128,7 +126,7 @@ async def update(
     fields = {n: getattr(parsed, n) for n in parsed.model_fields_set}
     if "name" in fields and not fields["name"]:
         raise DomainError.one("name", ErrorCode.REQUIRED, "cannot be empty")
-    contact = await _get_for_write(session, contact_id, expected_version)
+    contact = await records.get_for_write(session, Contact, contact_id, expected_version, "contact")
     fields = _normalise(fields, default_region=default_region)
     for name, value in fields.items():
         setattr(contact, name, value)
@@ -146,39 +144,18 @@ async def soft_delete(
     *,
     expected_version: int | None,
 ) -> Contact:
-    contact = await _get_for_write(session, contact_id, expected_version)
-    contact.deleted_at = datetime.now(UTC)
-    contact.updated_by = principal.user_id
-    await session.flush()
-    return contact
+    return await records.soft_delete(
+        session, principal, Contact, contact_id, expected_version=expected_version, what="contact"
+    )
 
 
 async def restore(session: AsyncSession, principal: Principal, contact_id: uuid.UUID) -> Contact:
-    contact = await repository.get(session, contact_id, include_deleted=True)
+    """Only under a live customer: restoring a contact of a deleted customer would orphan it."""
+    contact = await records.get(session, Contact, contact_id, include_deleted=True)
     if contact is None or await customers_repo.get(session, contact.customer_id) is None:
         raise NotFound("id", "contact")
-    if contact.deleted_at is not None:
-        contact.deleted_at = None
-        contact.updated_by = principal.user_id
-        await session.flush()
-    return contact
+    return await records.restore(session, principal, Contact, contact_id, "contact")
 
 
 async def destroy(session: AsyncSession, principal: Principal, contact_id: uuid.UUID) -> uuid.UUID:
-    result = await session.execute(
-        delete(Contact).where(Contact.id == contact_id).returning(Contact.id)
-    )
-    if result.scalar_one_or_none() is None:
-        raise NotFound("id", "contact")
-    return contact_id
-
-
-async def _get_for_write(
-    session: AsyncSession, contact_id: uuid.UUID, expected_version: int | None
-) -> Contact:
-    contact = await repository.get(session, contact_id)
-    if contact is None:
-        raise NotFound("id", "contact")
-    if expected_version is not None and expected_version != contact.version:
-        raise Conflict()
-    return contact
+    return await records.destroy(session, Contact, contact_id, "contact")

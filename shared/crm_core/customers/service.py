@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_core import records
 from crm_core.cleansing import normalize
 from crm_core.customers import repository
 from crm_core.customers.models import Customer
 from crm_core.customers.schemas import CustomerFields
-from crm_core.errors import Conflict, DomainError, ErrorCode, FieldError, NotFound
+from crm_core.errors import DomainError, ErrorCode, FieldError
 from crm_core.identity.principal import Principal
 from crm_core.messaging.outbox import defer
 from crm_core.tenants.repository import is_member
@@ -149,7 +148,9 @@ async def update(
     ]
     if cleared:
         raise DomainError(cleared)
-    customer = await _get_for_write(session, customer_id, expected_version)
+    customer = await records.get_for_write(
+        session, Customer, customer_id, expected_version, "customer"
+    )
     fields = _normalise(fields, default_region=default_region)
     if "owner_id" in fields:
         await _check_owner(session, principal, fields["owner_id"])
@@ -176,43 +177,23 @@ async def soft_delete(
     *,
     expected_version: int | None,
 ) -> Customer:
-    customer = await _get_for_write(session, customer_id, expected_version)
-    customer.deleted_at = datetime.now(UTC)
-    customer.updated_by = principal.user_id
-    await _flush(session)
-    return customer
+    return await records.soft_delete(
+        session,
+        principal,
+        Customer,
+        customer_id,
+        expected_version=expected_version,
+        what="customer",
+    )
 
 
 async def restore(session: AsyncSession, principal: Principal, customer_id: uuid.UUID) -> Customer:
-    customer = await repository.get(session, customer_id, include_deleted=True)
-    if customer is None:
-        raise NotFound("id", "customer")
-    if customer.deleted_at is not None:
-        customer.deleted_at = None
-        customer.updated_by = principal.user_id
-        await _flush(session)
-    return customer
+    return await records.restore(session, principal, Customer, customer_id, "customer")
 
 
 async def destroy(session: AsyncSession, principal: Principal, customer_id: uuid.UUID) -> uuid.UUID:
     """Hard delete (separate permission): the customer and, by cascade, its contacts."""
-    result = await session.execute(
-        delete(Customer).where(Customer.id == customer_id).returning(Customer.id)
-    )
-    if result.scalar_one_or_none() is None:
-        raise NotFound("id", "customer")
-    return customer_id
-
-
-async def _get_for_write(
-    session: AsyncSession, customer_id: uuid.UUID, expected_version: int | None
-) -> Customer:
-    customer = await repository.get(session, customer_id)
-    if customer is None:
-        raise NotFound("id", "customer")
-    if expected_version is not None and expected_version != customer.version:
-        raise Conflict()
-    return customer
+    return await records.destroy(session, Customer, customer_id, "customer")
 
 
 async def _check_owner(

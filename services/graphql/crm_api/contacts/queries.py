@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
+from sqlalchemy import Select
 
 from crm_api.columns import filter_columns, sort_columns
 from crm_api.contacts import inputs as I
 from crm_api.contacts.types import FIELDS, HIDDEN, Contact
 from crm_api.context import Info
 from crm_api.errors import as_graphql_errors
-from crm_api.filters import to_sort_keys, to_spec
+from crm_api.listing import ListArgs, ListSpec, list_connection
 from crm_api.permissions import requires
-from crm_api.relay import Connection, connection_from_page, from_global_id
+from crm_api.relay import Connection, from_global_id
 from crm_core.contacts import repository
 from crm_core.contacts.models import Contact as Row
 from crm_core.customers.models import Customer as CustomerRow
-from crm_core.query.listing import ListQuery, list_page
-from crm_core.query.pagination import PageRequest, SortKey
+from crm_core.query.pagination import SortKey
 
-FILTER_COLUMNS = filter_columns(FIELDS) | filter_columns(HIDDEN)
-SORT_COLUMNS = sort_columns(FIELDS) | sort_columns(HIDDEN)
-DEFAULT_ORDER = (SortKey("created_at", descending=True),)
+LIST = ListSpec(
+    columns=filter_columns(FIELDS)
+    | filter_columns(HIDDEN)
+    | sort_columns(FIELDS)
+    | sort_columns(HIDDEN),
+    default_order=(SortKey("created_at", descending=True),),
+    id_fields=I.ID_FIELDS,
+)
 
 
 @strawberry.type
@@ -50,26 +57,12 @@ class ContactQueries:
         search: str | None = None,
         include_deleted: bool = False,
     ) -> Connection[Contact]:
-        async def load() -> Connection[Contact]:
-            query = ListQuery(
-                filter=to_spec(filter, I.ID_FIELDS),
-                order_by=to_sort_keys(order_by),
-                page=PageRequest(first=first, after=after, last=last, before=before),
-                include_deleted=include_deleted,
-            )
+        args = ListArgs(first, after, last, before, filter, order_by, include_deleted)
+
+        def base() -> Select[Any]:
             # A contact is visible only while its customer is: join to the live customer.
-            base = repository.base_select(include_deleted=include_deleted, search=search).join(
+            return repository.base_select(include_deleted=include_deleted, search=search).join(
                 CustomerRow, (CustomerRow.id == Row.customer_id) & CustomerRow.deleted_at.is_(None)
             )
-            async with info.context.tenant_db.read() as session:
-                page = await list_page(
-                    session,
-                    base,
-                    query,
-                    columns=FILTER_COLUMNS | SORT_COLUMNS,
-                    default_order=DEFAULT_ORDER,
-                    max_size=info.context.settings.graphql.max_page_size,
-                )
-            return connection_from_page(page, Contact.from_model)
 
-        return await as_graphql_errors(load)
+        return await list_connection(info, LIST, args, base, Contact.from_model)

@@ -17,7 +17,6 @@ from crm_api.permissions import requires
 from crm_api.relay import from_global_id
 from crm_core.customers import service
 from crm_core.customers.models import Customer as Row
-from crm_core.errors import DomainError
 from crm_core.identity.principal import Principal
 
 MAX_BATCH = 100
@@ -127,6 +126,3 @@ class CustomerMutations:
 
         destroyed, errors = await run(info, work)
         return DestroyCustomerPayload(destroyed_id=id if destroyed else None, errors=errors)
-
-
-__all__ = ["CustomerMutations", "DomainError"]

@@ -11,16 +11,20 @@ from crm_api.context import Info
 from crm_api.customers import inputs as I
 from crm_api.customers.types import FIELDS, HIDDEN, Customer
 from crm_api.errors import as_graphql_errors
-from crm_api.filters import to_sort_keys, to_spec
+from crm_api.listing import ListArgs, ListSpec, list_connection
 from crm_api.permissions import requires
-from crm_api.relay import Connection, connection_from_page, from_global_id
+from crm_api.relay import Connection, from_global_id
 from crm_core.customers import repository
-from crm_core.query.listing import ListQuery, list_page
-from crm_core.query.pagination import PageRequest, SortKey
+from crm_core.query.pagination import SortKey
 
-FILTER_COLUMNS = filter_columns(FIELDS) | filter_columns(HIDDEN)
-SORT_COLUMNS = sort_columns(FIELDS) | sort_columns(HIDDEN)
-DEFAULT_ORDER = (SortKey("created_at", descending=True),)
+LIST = ListSpec(
+    columns=filter_columns(FIELDS)
+    | filter_columns(HIDDEN)
+    | sort_columns(FIELDS)
+    | sort_columns(HIDDEN),
+    default_order=(SortKey("created_at", descending=True),),
+    id_fields=I.ID_FIELDS,
+)
 
 
 @strawberry.type
@@ -57,25 +61,13 @@ class CustomerQueries:
         ] = None,
         include_deleted: bool = False,
     ) -> Connection[Customer]:
-        async def load() -> Connection[Customer]:
-            query = ListQuery(
-                filter=to_spec(filter, I.ID_FIELDS),
-                order_by=to_sort_keys(order_by),
-                page=PageRequest(first=first, after=after, last=last, before=before),
-                include_deleted=include_deleted,
-            )
-            base = repository.base_select(include_deleted=include_deleted, search=search)
-            async with info.context.tenant_db.read() as session:
-                page = await list_page(
-                    session,
-                    base,
-                    query,
-                    columns=FILTER_COLUMNS | SORT_COLUMNS,
-                    default_order=DEFAULT_ORDER,
-                    max_size=info.context.settings.graphql.max_page_size,
-                )
-            for row in page.items:
-                info.context.loaders.customer_by_id.prime(row.id, row)
-            return connection_from_page(page, Customer.from_model)
-
-        return await as_graphql_errors(load)
+        args = ListArgs(first, after, last, before, filter, order_by, include_deleted)
+        loader = info.context.loaders.customer_by_id
+        return await list_connection(
+            info,
+            LIST,
+            args,
+            lambda: repository.base_select(include_deleted=include_deleted, search=search),
+            Customer.from_model,
+            prime=lambda row: loader.prime(row.id, row),
+        )

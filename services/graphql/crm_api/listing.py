@@ -1,0 +1,73 @@
+"""One resolver body for every list field: arguments → domain list query → Relay connection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Select
+
+from crm_api.context import Info
+from crm_api.errors import as_graphql_errors
+from crm_api.filters import to_sort_keys, to_spec
+from crm_api.relay import Connection, connection_from_page
+from crm_core.query.listing import ListQuery, list_page
+from crm_core.query.pagination import PageRequest, SortKey
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ListSpec:
+    """What a type's list needs: its column map, default order and filter id fields."""
+
+    columns: Mapping[str, Any]
+    default_order: Sequence[SortKey]
+    id_fields: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ListArgs:
+    first: int | None
+    after: str | None
+    last: int | None
+    before: str | None
+    filter: Any
+    order_by: list[Any] | None
+    include_deleted: bool
+
+
+async def list_connection(
+    info: Info,
+    spec: ListSpec,
+    args: ListArgs,
+    make_base: Callable[[], Select[Any]],
+    convert: Callable[[Any], T],
+    *,
+    prime: Callable[[Any], None] | None = None,
+) -> Connection[T]:
+    async def load() -> Connection[T]:
+        query = ListQuery(
+            filter=to_spec(args.filter, dict(spec.id_fields)),
+            order_by=to_sort_keys(args.order_by),
+            page=PageRequest(
+                first=args.first, after=args.after, last=args.last, before=args.before
+            ),
+            include_deleted=args.include_deleted,
+        )
+        async with info.context.tenant_db.read() as session:
+            page = await list_page(
+                session,
+                make_base(),
+                query,
+                columns=spec.columns,
+                default_order=spec.default_order,
+                max_size=info.context.settings.graphql.max_page_size,
+            )
+        if prime is not None:
+            for row in page.items:
+                prime(row)
+        return connection_from_page(page, convert)
+
+    return await as_graphql_errors(load)
