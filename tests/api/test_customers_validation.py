@@ -138,3 +138,22 @@ async def test_explicit_null_clears_optional_and_refuses_required(gql_as, tenant
         "code": "REQUIRED",
         "message": "cannot be empty",
     }
+
+
+async def test_invalid_date_is_a_request_error_naming_the_field(gql_as, tenant_a) -> None:
+    gql = await gql_as(tenant_a.admin_email)
+    before = await _count(gql)
+    response = await gql.post(
+        CREATE, {"i": {"name": "Dated", "kind": "INDIVIDUAL", "birthDate": "1990-02-31"}}
+    )
+    body = response.json()
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "birthDate" in body["errors"][0]["message"]
+    assert await _count(gql) == before
+    dates = {
+        "name": "Dated",
+        "kind": "COMPANY",
+        "importantDates": [{"label": "founded", "date": "2010-5-1"}],
+    }
+    body = (await gql.post(CREATE, {"i": dates})).json()
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
