@@ -43,6 +43,13 @@ class AuthSettings(BaseModel):
     )
 
 
+class SecuritySettings(BaseModel):
+    master_key: SecretStr | None = Field(
+        None,
+        description="32 bytes, base64: encrypts keys and secrets at rest; generated under the data dir outside production",
+    )
+
+
 class GraphQLSettings(BaseModel):
     graphiql: bool | None = Field(None, description="Default: on outside production")
     introspection: bool | None = Field(None, description="Default: on outside production")
@@ -90,6 +97,7 @@ class Settings(BaseSettings):
 
     db: DatabaseSettings = DatabaseSettings()
     auth: AuthSettings = AuthSettings()
+    security: SecuritySettings = SecuritySettings()
     graphql: GraphQLSettings = GraphQLSettings()
     worker: WorkerSettings = WorkerSettings()
     telemetry: TelemetrySettings = TelemetrySettings()

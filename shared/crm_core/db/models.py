@@ -6,7 +6,7 @@ import importlib
 
 from sqlalchemy import MetaData
 
-CORE_MODEL_MODULES = ("crm_core.tenants.models",)
+CORE_MODEL_MODULES = ("crm_core.tenants.models", "crm_core.identity.models")
 TENANT_MODEL_MODULES = ("crm_core.customers.models", "crm_core.contacts.models")
 
 

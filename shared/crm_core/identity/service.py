@@ -13,10 +13,12 @@ from datetime import UTC, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core.db.engine import Database
 from crm_core.errors import DomainError, ErrorCode, Unauthenticated
 from crm_core.identity import passwords
+from crm_core.identity.models import Team
 from crm_core.identity.tokens import TokenService
 from crm_core.tenants import repository as tenants_repo
 from crm_core.tenants.models import Membership, Role, Tenant, TenantStatus, User
@@ -68,11 +70,28 @@ async def create_user(
                     )
                 )
             ).scalar_one_or_none()
+            team_id = await _team_id(session, tenant.id, team) if team else None
             if membership is None:
-                session.add(Membership(user_id=user.id, tenant_id=tenant.id, role=role, team=team))
+                session.add(
+                    Membership(user_id=user.id, tenant_id=tenant.id, role=role, team_id=team_id)
+                )
             else:
-                membership.role, membership.team = role, team
+                membership.role, membership.team_id = role, team_id
         return user
+
+
+async def _team_id(session: AsyncSession, tenant_id: uuid.UUID, name: str) -> uuid.UUID:
+    """The tenant's team of that name, created on first use."""
+    name = name.strip()
+    found = (
+        await session.execute(select(Team.id).where(Team.tenant_id == tenant_id, Team.name == name))
+    ).scalar_one_or_none()
+    if found is not None:
+        return found
+    team = Team(tenant_id=tenant_id, name=name)
+    session.add(team)
+    await session.flush()
+    return team.id
 
 
 @dataclass(frozen=True, slots=True)

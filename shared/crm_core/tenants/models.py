@@ -84,7 +84,9 @@ class Membership(IdMixin, TimestampMixin, CoreBase):
         Uuid, ForeignKey("core.tenants.id", ondelete="CASCADE"), nullable=False
     )
     role: Mapped[Role] = mapped_column(str_enum(Role, "role"), nullable=False)
-    team: Mapped[str | None] = mapped_column(String(80))
+    team_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("core.teams.id", ondelete="SET NULL")
+    )
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
 
     __table_args__ = (
@@ -109,6 +111,7 @@ class ApiClient(IdMixin, TimestampMixin, CoreBase):
     scopes: Mapped[list[str]] = mapped_column(ARRAY(String(64)), nullable=False, default=list)
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class RefreshToken(IdMixin, CoreBase):
@@ -128,5 +131,10 @@ class RefreshToken(IdMixin, CoreBase):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    replaced_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    client_info: Mapped[str | None] = mapped_column(String(200))
 
-    __table_args__ = (Index("ix_refresh_tokens_family_id", "family_id"),)
+    __table_args__ = (
+        Index("ix_refresh_tokens_family_id", "family_id"),
+        Index("ix_refresh_tokens_user_id", "user_id"),
+    )

@@ -15,7 +15,9 @@ context.configure(
     connection=connection,
     target_metadata=core_metadata(),
     version_table_schema="core",
-    include_schemas=False,
+    # Compare the core schema only (tenant schemas have their own tree).
+    include_schemas=True,
+    include_name=lambda name, kind, parent: kind != "schema" or name == "core",
     compare_type=True,
     include_object=lambda obj, name, kind, *_: not (kind == "table" and name == "alembic_version"),
 )
