@@ -14,7 +14,6 @@ from crm_api.errors import as_graphql_errors
 from crm_api.relay import Node, from_global_id
 from crm_api.users import User
 from crm_core.errors import Forbidden
-from crm_core.identity.permissions import allows
 
 Resolver = Callable[[Info, Any], Awaitable[Node | None]]
 
@@ -52,7 +51,7 @@ class NodeQueries:
             if entry is None:
                 return None
             permission, resolve = entry
-            if permission is not None and not allows(principal.role, permission):
+            if permission is not None and not principal.allows(permission):
                 raise Forbidden(f"your role lacks {permission}")
             return await resolve(info, pk)
 

@@ -9,8 +9,6 @@ from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
 
-from crm_core.identity.permissions import allows
-
 
 @strawberry.schema_directive(
     locations=[Location.FIELD_DEFINITION],
@@ -37,7 +35,7 @@ class HasPermission(BasePermission):
             self.message = info.context.auth_error or "sign-in required"
             self.error_extensions = {"code": "UNAUTHENTICATED"}
             return False
-        return allows(principal.role, self.permission)
+        return bool(principal.allows(self.permission))
 
 
 def requires(permission: str) -> list[FieldExtension]:

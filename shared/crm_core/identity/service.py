@@ -147,8 +147,21 @@ async def login(
     membership, tenant = await _pick_membership(db, user.id, tenant_slug)
     if membership is None or tenant is None:
         raise denied
-    token, expires = tokens.issue(user_id=user.id, tenant_id=tenant.id, role=membership.role.value)
-    return SignIn(token, expires, user.id, tenant.id, tenant.slug, membership.role)
+    return await start_session(db, tokens, user_id=user.id, tenant=tenant, role=membership.role)
+
+
+async def start_session(
+    db: Database,
+    tokens: TokenService,
+    *,
+    user_id: uuid.UUID,
+    tenant: Tenant,
+    role: Role,
+    client_info: str | None = None,
+) -> SignIn:
+    """The one place a signed-in session is made (password sign-in, SSO, tenant switch)."""
+    token, expires = tokens.issue(user_id=user_id, tenant_id=tenant.id, role=role.value)
+    return SignIn(token, expires, user_id, tenant.id, tenant.slug, role)
 
 
 async def _pick_membership(
