@@ -7,9 +7,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_core.audit import service as audit
 from crm_core.db.base import AuditedMixin
 from crm_core.errors import Conflict, NotFound
 from crm_core.identity.principal import Principal
@@ -18,10 +19,18 @@ R = TypeVar("R", bound=AuditedMixin)
 
 
 async def get(
-    session: AsyncSession, model: type[R], record_id: uuid.UUID, *, include_deleted: bool = False
+    session: AsyncSession,
+    model: type[R],
+    record_id: uuid.UUID,
+    *,
+    include_deleted: bool = False,
+    visible: ColumnElement[bool] | None = None,
 ) -> R | None:
+    """``visible`` is the caller's data-scope condition: outside it, a record does not exist."""
     table: Any = model
     stmt = select(model).where(table.id == record_id)
+    if visible is not None:
+        stmt = stmt.where(visible)
     if not include_deleted:
         stmt = stmt.where(table.deleted_at.is_(None))
     return (await session.execute(stmt)).scalar_one_or_none()
@@ -33,10 +42,12 @@ async def get_for_write(
     record_id: uuid.UUID,
     expected_version: int | None,
     what: str,
+    *,
+    visible: ColumnElement[bool] | None = None,
 ) -> R:
     """A live record, refused with CONFLICT when the caller's version is stale. (SQLAlchemy's
     ``version_id_col`` also guards the race between this read and the write.)"""
-    record = await get(session, model, record_id)
+    record = await get(session, model, record_id, visible=visible)
     if record is None:
         raise NotFound("id", what)
     if expected_version is not None and expected_version != record.version:
@@ -52,33 +63,60 @@ async def soft_delete(
     *,
     expected_version: int | None,
     what: str,
+    visible: ColumnElement[bool] | None = None,
 ) -> R:
-    record = await get_for_write(session, model, record_id, expected_version, what)
+    record = await get_for_write(session, model, record_id, expected_version, what, visible=visible)
     record.deleted_at = datetime.now(UTC)
     record.updated_by = principal.user_id
     await session.flush()
+    audit.record(
+        session,
+        principal,
+        "delete",
+        what,
+        record_id,
+        {"deleted_at": [None, audit.plain(record.deleted_at)]},
+    )
     return record
 
 
 async def restore(
-    session: AsyncSession, principal: Principal, model: type[R], record_id: uuid.UUID, what: str
+    session: AsyncSession,
+    principal: Principal,
+    model: type[R],
+    record_id: uuid.UUID,
+    what: str,
+    *,
+    visible: ColumnElement[bool] | None = None,
 ) -> R:
-    record = await get(session, model, record_id, include_deleted=True)
+    record = await get(session, model, record_id, include_deleted=True, visible=visible)
     if record is None:
         raise NotFound("id", what)
     if record.deleted_at is not None:
+        before = audit.plain(record.deleted_at)
         record.deleted_at = None
         record.updated_by = principal.user_id
         await session.flush()
+        audit.record(session, principal, "restore", what, record_id, {"deleted_at": [before, None]})
     return record
 
 
 async def destroy(
-    session: AsyncSession, model: type[R], record_id: uuid.UUID, what: str
+    session: AsyncSession,
+    principal: Principal,
+    model: type[R],
+    record_id: uuid.UUID,
+    what: str,
+    *,
+    visible: ColumnElement[bool] | None = None,
 ) -> uuid.UUID:
-    """Hard delete; what the database cascades goes with it."""
-    table: Any = model
-    result = await session.execute(delete(model).where(table.id == record_id).returning(table.id))
-    if result.scalar_one_or_none() is None:
+    """Hard delete; what the database cascades goes with it. The audit entry keeps the last
+    values, so a destroyed record can still be accounted for."""
+    record = await get(session, model, record_id, include_deleted=True, visible=visible)
+    if record is None:
         raise NotFound("id", what)
+    last = audit.snapshot(record)
+    table: Any = model
+    await session.execute(delete(model).where(table.id == record_id))
+    audit.record(session, principal, "destroy", what, record_id, {"before": last})
     return record_id

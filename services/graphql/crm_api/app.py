@@ -19,6 +19,7 @@ from crm_api.auth import AuthFailure, authenticate
 from crm_api.context import AppState, Context
 from crm_api.schema import build_schema
 from crm_core.db.engine import Database
+from crm_core.identity import scopes
 from crm_core.identity.tokens import TokenService, load_or_create_key
 from crm_core.messaging.broker import BrokerDispatcher, build_broker
 from crm_core.messaging.outbox import Dispatcher
@@ -33,8 +34,12 @@ class GraphQLApp(GraphQL[Context, None]):
         self._state_ref = state_ref
 
     async def get_context(self, request: Any, response: Any) -> Context:
+        app = self._state_ref["app"]
         principal = request.scope.get("crm.principal")
-        return Context(app=self._state_ref["app"], request=request, principal=principal)
+        if principal is not None:
+            # Whose records this principal sees, resolved once for the whole request.
+            principal = await scopes.resolve(app.db, principal)
+        return Context(app=app, request=request, principal=principal)
 
 
 class AuthGate:

@@ -48,6 +48,12 @@ class Context:
         return self.principal
 
     @property
+    def mask_personal(self) -> bool:
+        """Phones, e-mails and other personal fields are masked for roles without the
+        personal-data permission (and for callers who are not signed in)."""
+        return self.principal is None or not self.principal.sees_personal_data
+
+    @property
     def tenant_db(self) -> TenantDatabase:
         return self.app.db.tenant(self.require_principal().tenant)
 

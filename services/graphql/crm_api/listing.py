@@ -12,6 +12,7 @@ from crm_api.context import Info
 from crm_api.errors import as_graphql_errors
 from crm_api.filters import to_sort_keys, to_spec
 from crm_api.relay import Connection, connection_from_page
+from crm_core.errors import DomainError, ErrorCode
 from crm_core.query.listing import ListQuery, list_page
 from crm_core.query.pagination import PageRequest, SortKey
 
@@ -25,6 +26,7 @@ class ListSpec:
     columns: Mapping[str, Any]
     default_order: Sequence[SortKey]
     id_fields: Mapping[str, str]
+    personal: frozenset[str] = frozenset()  # fields a masked viewer may not filter or sort on
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +50,11 @@ async def list_connection(
     prime: Callable[[Any], None] | None = None,
 ) -> Connection[T]:
     async def load() -> Connection[T]:
+        spec_filter = to_spec(args.filter, dict(spec.id_fields))
+        if info.context.mask_personal:
+            _refuse_personal(spec_filter, spec.personal)
         query = ListQuery(
-            filter=to_spec(args.filter, dict(spec.id_fields)),
+            filter=spec_filter,
             order_by=to_sort_keys(args.order_by),
             page=PageRequest(
                 first=args.first, after=args.after, last=args.last, before=args.before
@@ -71,3 +76,20 @@ async def list_connection(
         return connection_from_page(page, convert)
 
     return await as_graphql_errors(load)
+
+
+def _refuse_personal(spec: Any, personal: frozenset[str], path: str = "filter") -> None:
+    """No filtering on what you may not see: a filter on a masked field could reveal its value."""
+    if isinstance(spec, list):
+        for i, item in enumerate(spec):
+            _refuse_personal(item, personal, f"{path}.{i}")
+        return
+    if not isinstance(spec, dict):
+        return
+    for key, value in spec.items():
+        if key in personal:
+            raise DomainError.one(
+                f"{path}.{key}", ErrorCode.FORBIDDEN, "your role cannot filter on personal data"
+            )
+        if key in ("and", "or", "not"):
+            _refuse_personal(value, personal, f"{path}.{key}")

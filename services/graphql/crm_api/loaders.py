@@ -30,12 +30,12 @@ class Loaders:
 
     async def _customers_by_id(self, ids: Sequence[uuid.UUID]) -> list[Customer | None]:
         async with self._tdb.read() as session:
-            rows = await customers_repo.get_many(session, ids)
+            rows = await customers_repo.get_many(session, ids, scope=self._principal.data_scope)
         return _in_order(ids, {r.id: r for r in rows})
 
     async def _contacts_by_id(self, ids: Sequence[uuid.UUID]) -> list[Contact | None]:
         async with self._tdb.read() as session:
-            rows = await contacts_repo.get_many(session, ids)
+            rows = await contacts_repo.get_many(session, ids, scope=self._principal.data_scope)
         return _in_order(ids, {r.id: r for r in rows})
 
     async def _contacts_by_customer(self, ids: Sequence[uuid.UUID]) -> list[list[Contact]]:

@@ -20,12 +20,12 @@ Resolver = Callable[[Info, Any], Awaitable[Node | None]]
 
 async def _customer(info: Info, pk: Any) -> Node | None:
     row = await info.context.loaders.customer_by_id.load(pk)
-    return Customer.from_model(row) if row else None
+    return Customer.from_model(row, info.context.mask_personal) if row else None
 
 
 async def _contact(info: Info, pk: Any) -> Node | None:
     row = await info.context.loaders.contact_by_id.load(pk)
-    return Contact.from_model(row) if row else None
+    return Contact.from_model(row, info.context.mask_personal) if row else None
 
 
 async def _user(info: Info, pk: Any) -> Node | None:

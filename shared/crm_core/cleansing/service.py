@@ -26,7 +26,7 @@ from crm_core.cleansing import normalize
 from crm_core.customers.models import Customer
 
 # Imported, not copied, so the worker and the service can never disagree on what is searchable.
-from crm_core.customers.service import search_text_of
+from crm_core.customers.service import search_public_of, search_text_of
 
 INVALID_PHONE: Final = "INVALID_PHONE"
 INVALID_EMAIL: Final = "INVALID_EMAIL"
@@ -225,11 +225,14 @@ async def cleanse_customer(
     for name, value in result.changes.items():
         setattr(customer, name, value)
     changed = list(result.changes)
-    # Also repairs a search text left stale by a write that went around the service.
-    text = search_text(customer)
+    # Also repairs search texts left stale by a write that went around the service.
+    text, public = search_text(customer), search_public_of(customer)
     if text != customer.search_text:
         customer.search_text = text
         changed.append("search_text")
+    if public != customer.search_public:
+        customer.search_public = public
+        changed.append("search_public")
     if changed:
         await session.flush()  # the ORM's UPDATE: bumps ``version`` and ``updated_at``
     flags = merge_flags(customer.review_flags, result.flags)

@@ -49,6 +49,7 @@ class Contact(IdMixin, AuditedMixin, TenantBase):
     birthday: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
     search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    search_public: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
 
     __table_args__ = (
         Index("ix_contacts_customer_id_created_at", "customer_id", "created_at", "id"),
@@ -58,5 +59,11 @@ class Contact(IdMixin, AuditedMixin, TenantBase):
             "search_text",
             postgresql_using="gin",
             postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_contacts_search_public_trgm",
+            "search_public",
+            postgresql_using="gin",
+            postgresql_ops={"search_public": "gin_trgm_ops"},
         ),
     )

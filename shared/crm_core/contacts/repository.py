@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from crm_core.contacts.models import Contact
+from crm_core.customers import repository as customers_repo
+from crm_core.identity.principal import DataScope
 from crm_core.query.search import search_predicate
 
 PER_CUSTOMER_LIMIT = 100
@@ -20,19 +22,29 @@ def live() -> ColumnElement[bool]:
     return Contact.deleted_at.is_(None)
 
 
+def visible(scope: DataScope | None) -> ColumnElement[bool]:
+    """A contact is visible while its customer is live and in the scope."""
+    return Contact.customer_id.in_(customers_repo.visible_ids(scope))
+
+
 async def get(
-    session: AsyncSession, contact_id: uuid.UUID, *, include_deleted: bool = False
+    session: AsyncSession,
+    contact_id: uuid.UUID,
+    *,
+    include_deleted: bool = False,
+    scope: DataScope | None = None,
 ) -> Contact | None:
-    stmt = select(Contact).where(Contact.id == contact_id)
+    stmt = select(Contact).where(Contact.id == contact_id, visible(scope))
     if not include_deleted:
         stmt = stmt.where(live())
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def get_many(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[Contact]:
-    return (
-        (await session.execute(select(Contact).where(Contact.id.in_(ids), live()))).scalars().all()
-    )
+async def get_many(
+    session: AsyncSession, ids: Sequence[uuid.UUID], *, scope: DataScope | None = None
+) -> Sequence[Contact]:
+    stmt = select(Contact).where(Contact.id.in_(ids), live(), visible(scope))
+    return (await session.execute(stmt)).scalars().all()
 
 
 async def by_customers(
@@ -60,10 +72,17 @@ async def by_customers(
     return grouped
 
 
-def base_select(*, include_deleted: bool, search: str | None) -> Select[Any]:
-    conditions: list[ColumnElement[bool]] = []
+def base_select(
+    *,
+    include_deleted: bool,
+    search: str | None,
+    scope: DataScope | None = None,
+    personal_data: bool = True,
+) -> Select[Any]:
+    conditions: list[ColumnElement[bool]] = [visible(scope)]
     if not include_deleted:
         conditions.append(live())
     if search:
-        conditions.append(search_predicate(Contact.search_text, search))
-    return select(Contact).where(and_(*conditions)) if conditions else select(Contact)
+        column = Contact.search_text if personal_data else Contact.search_public
+        conditions.append(search_predicate(column, search))
+    return select(Contact).where(and_(*conditions))

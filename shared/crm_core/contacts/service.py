@@ -6,11 +6,14 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core import records
+from crm_core.audit import service as audit
 from crm_core.cleansing import normalize
+from crm_core.contacts import repository
 from crm_core.contacts.models import Contact
 from crm_core.contacts.schemas import ContactFields
 from crm_core.customers import repository as customers_repo
@@ -70,6 +73,10 @@ def _search_text(c: Contact) -> str:
     return normalize.search_text(c.name, c.title, phones, emails)
 
 
+def _search_public(c: Contact) -> str:
+    return normalize.search_text(c.name, c.title)
+
+
 async def _unset_other_primaries(session: AsyncSession, contact: Contact) -> None:
     if contact.is_primary:
         await session.execute(
@@ -97,7 +104,7 @@ async def create(
     fields = {n: getattr(parsed, n) for n in parsed.model_fields_set}
     if not fields.get("name"):
         raise DomainError.one("name", ErrorCode.REQUIRED, "required")
-    if await customers_repo.get(session, customer_id) is None:
+    if await customers_repo.get(session, customer_id, scope=principal.data_scope) is None:
         raise NotFound("customer_id", "customer")
     fields = _normalise(fields, default_region=default_region, lenient=lenient)
     contact = Contact(
@@ -107,8 +114,10 @@ async def create(
         updated_by=principal.user_id,
     )
     contact.search_text = _search_text(contact)
+    contact.search_public = _search_public(contact)
     session.add(contact)
     await session.flush()
+    audit.record(session, principal, "create", "contact", contact.id, audit.snapshot(contact))
     await _unset_other_primaries(session, contact)
     return contact
 
@@ -126,13 +135,25 @@ async def update(
     fields = {n: getattr(parsed, n) for n in parsed.model_fields_set}
     if "name" in fields and not fields["name"]:
         raise DomainError.one("name", ErrorCode.REQUIRED, "cannot be empty")
-    contact = await records.get_for_write(session, Contact, contact_id, expected_version, "contact")
+    contact = await records.get_for_write(
+        session, Contact, contact_id, expected_version, "contact", visible=_visible(principal)
+    )
     fields = _normalise(fields, default_region=default_region)
+    before = audit.snapshot(contact)
     for name, value in fields.items():
         setattr(contact, name, value)
     contact.updated_by = principal.user_id
     contact.search_text = _search_text(contact)
+    contact.search_public = _search_public(contact)
     await session.flush()
+    audit.record(
+        session,
+        principal,
+        "update",
+        "contact",
+        contact.id,
+        audit.diff(before, audit.snapshot(contact)),
+    )
     await _unset_other_primaries(session, contact)
     return contact
 
@@ -145,17 +166,31 @@ async def soft_delete(
     expected_version: int | None,
 ) -> Contact:
     return await records.soft_delete(
-        session, principal, Contact, contact_id, expected_version=expected_version, what="contact"
+        session,
+        principal,
+        Contact,
+        contact_id,
+        expected_version=expected_version,
+        what="contact",
+        visible=_visible(principal),
     )
 
 
 async def restore(session: AsyncSession, principal: Principal, contact_id: uuid.UUID) -> Contact:
     """Only under a live customer: restoring a contact of a deleted customer would orphan it."""
-    contact = await records.get(session, Contact, contact_id, include_deleted=True)
-    if contact is None or await customers_repo.get(session, contact.customer_id) is None:
+    contact = await records.get(
+        session, Contact, contact_id, include_deleted=True, visible=_visible(principal)
+    )
+    if contact is None:
         raise NotFound("id", "contact")
     return await records.restore(session, principal, Contact, contact_id, "contact")
 
 
 async def destroy(session: AsyncSession, principal: Principal, contact_id: uuid.UUID) -> uuid.UUID:
-    return await records.destroy(session, Contact, contact_id, "contact")
+    return await records.destroy(
+        session, principal, Contact, contact_id, "contact", visible=_visible(principal)
+    )
+
+
+def _visible(principal: Principal) -> ColumnElement[bool]:
+    return repository.visible(principal.data_scope)

@@ -175,8 +175,10 @@ class Customer(IdMixin, AuditedMixin, TenantBase):
     # Cleansing: what could not be fixed, for a person to review; when it last ran.
     review_flags: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
     cleansed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # Search text (names, pinyin, phone digits, e-mail), kept by the service on every write.
+    # Search text (names, pinyin, phone digits, e-mail), kept by the service on every write, and
+    # the same without personal data, for roles that see phones and e-mails masked.
     search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    search_public: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
 
     __table_args__ = (
         # Unique in the tenant, soft-deleted rows included, so a restore never collides.
@@ -191,6 +193,12 @@ class Customer(IdMixin, AuditedMixin, TenantBase):
             "search_text",
             postgresql_using="gin",
             postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_customers_search_public_trgm",
+            "search_public",
+            postgresql_using="gin",
+            postgresql_ops={"search_public": "gin_trgm_ops"},
         ),
         # The default list order over live rows.
         Index(

@@ -1,4 +1,8 @@
-"""Customer queries. Every function takes a tenant-bound session: the schema is never in here."""
+"""Customer queries. Every function takes a tenant-bound session: the schema is never in here.
+
+``scope`` (the principal's data scope) narrows every lookup; None means the whole tenant, for
+background work acting as the system.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,11 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, select
+from sqlalchemy import ColumnElement, Select, and_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core.customers.models import Customer, customer_code_seq
+from crm_core.identity.principal import DataScope
 from crm_core.query.search import search_predicate
 
 
@@ -17,27 +22,40 @@ def live() -> ColumnElement[bool]:
     return Customer.deleted_at.is_(None)
 
 
+def visible(scope: DataScope | None) -> ColumnElement[bool]:
+    condition = scope.owner_condition(Customer.owner_id) if scope is not None else None
+    return condition if condition is not None else true()
+
+
+def visible_ids(scope: DataScope | None) -> Select[Any]:
+    """Ids of the live customers a scope sees (for child records such as contacts)."""
+    return select(Customer.id).where(live(), visible(scope))
+
+
 async def get(
-    session: AsyncSession, customer_id: uuid.UUID, *, include_deleted: bool = False
+    session: AsyncSession,
+    customer_id: uuid.UUID,
+    *,
+    include_deleted: bool = False,
+    scope: DataScope | None = None,
 ) -> Customer | None:
-    stmt = select(Customer).where(Customer.id == customer_id)
+    stmt = select(Customer).where(Customer.id == customer_id, visible(scope))
     if not include_deleted:
         stmt = stmt.where(live())
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def get_many(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Sequence[Customer]:
-    return (
-        (await session.execute(select(Customer).where(Customer.id.in_(ids), live())))
-        .scalars()
-        .all()
-    )
+async def get_many(
+    session: AsyncSession, ids: Sequence[uuid.UUID], *, scope: DataScope | None = None
+) -> Sequence[Customer]:
+    stmt = select(Customer).where(Customer.id.in_(ids), live(), visible(scope))
+    return (await session.execute(stmt)).scalars().all()
 
 
 async def get_by_code(session: AsyncSession, code: str) -> Customer | None:
-    return (
-        await session.execute(select(Customer).where(Customer.code == code))
-    ).scalar_one_or_none()
+    """Across the whole tenant: codes are unique whoever owns the record."""
+    stmt = select(Customer).where(Customer.code == code)
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def next_code(session: AsyncSession) -> str:
@@ -45,10 +63,19 @@ async def next_code(session: AsyncSession) -> str:
     return f"C-{number:06d}"
 
 
-def base_select(*, include_deleted: bool, search: str | None) -> Select[Any]:
-    conditions: list[ColumnElement[bool]] = []
+def base_select(
+    *,
+    include_deleted: bool,
+    search: str | None,
+    scope: DataScope | None = None,
+    personal_data: bool = True,
+) -> Select[Any]:
+    """The list query before filters and paging. Without ``personal_data`` the search runs on
+    the text that holds no phone or e-mail, so a search cannot confirm a masked value."""
+    conditions: list[ColumnElement[bool]] = [visible(scope)]
     if not include_deleted:
         conditions.append(live())
     if search:
-        conditions.append(search_predicate(Customer.search_text, search))
-    return select(Customer).where(and_(*conditions)) if conditions else select(Customer)
+        column = Customer.search_text if personal_data else Customer.search_public
+        conditions.append(search_predicate(column, search))
+    return select(Customer).where(and_(*conditions))

@@ -6,10 +6,12 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core import records
+from crm_core.audit import service as audit
 from crm_core.cleansing import normalize
 from crm_core.customers import repository
 from crm_core.customers.models import Customer
@@ -93,6 +95,11 @@ def _normalise(
     return fields
 
 
+def search_public_of(c: Customer) -> str:
+    """What roles without the personal-data permission may search: no phone, no e-mail."""
+    return normalize.search_text(c.name, c.code, c.city, c.industry)
+
+
 def search_text_of(c: Customer) -> str:
     return normalize.search_text(c.name, c.code, c.phone, c.email, c.city, c.industry)
 
@@ -124,8 +131,10 @@ async def create(
         raise DomainError.one("code", ErrorCode.DUPLICATE, "another customer has this code")
     customer = Customer(**fields, created_by=principal.user_id, updated_by=principal.user_id)
     customer.search_text = search_text_of(customer)
+    customer.search_public = search_public_of(customer)
     session.add(customer)
     await _flush(session)
+    audit.record(session, principal, "create", "customer", customer.id, audit.snapshot(customer))
     if cleanse:
         defer(session, CLEANSE_ACTOR, CLEANSE_QUEUE, customer_id=customer.id)
     return customer
@@ -149,7 +158,7 @@ async def update(
     if cleared:
         raise DomainError(cleared)
     customer = await records.get_for_write(
-        session, Customer, customer_id, expected_version, "customer"
+        session, Customer, customer_id, expected_version, "customer", visible=_visible(principal)
     )
     fields = _normalise(fields, default_region=default_region)
     if "owner_id" in fields:
@@ -161,11 +170,21 @@ async def update(
         and await repository.get_by_code(session, new_code) is not None
     ):
         raise DomainError.one("code", ErrorCode.DUPLICATE, "another customer has this code")
+    before = audit.snapshot(customer)
     for name, value in fields.items():
         setattr(customer, name, value)
     customer.updated_by = principal.user_id
     customer.search_text = search_text_of(customer)
+    customer.search_public = search_public_of(customer)
     await _flush(session)
+    audit.record(
+        session,
+        principal,
+        "update",
+        "customer",
+        customer.id,
+        audit.diff(before, audit.snapshot(customer)),
+    )
     defer(session, CLEANSE_ACTOR, CLEANSE_QUEUE, customer_id=customer.id)
     return customer
 
@@ -184,24 +203,41 @@ async def soft_delete(
         customer_id,
         expected_version=expected_version,
         what="customer",
+        visible=_visible(principal),
     )
 
 
 async def restore(session: AsyncSession, principal: Principal, customer_id: uuid.UUID) -> Customer:
-    return await records.restore(session, principal, Customer, customer_id, "customer")
+    return await records.restore(
+        session, principal, Customer, customer_id, "customer", visible=_visible(principal)
+    )
 
 
 async def destroy(session: AsyncSession, principal: Principal, customer_id: uuid.UUID) -> uuid.UUID:
     """Hard delete (separate permission): the customer and, by cascade, its contacts."""
-    return await records.destroy(session, Customer, customer_id, "customer")
+    return await records.destroy(
+        session, principal, Customer, customer_id, "customer", visible=_visible(principal)
+    )
+
+
+def _visible(principal: Principal) -> ColumnElement[bool]:
+    return repository.visible(principal.data_scope)
 
 
 async def _check_owner(
     session: AsyncSession, principal: Principal, owner_id: uuid.UUID | None
 ) -> None:
-    """References stay inside the tenant: the owner must be a member of this company."""
-    if owner_id is not None and not await is_member(session, principal.tenant.id, owner_id):
+    """References stay inside the tenant: the owner must be a member of this company, and the
+    writer's data scope must cover the owner (a sales rep cannot hand a record to a stranger and
+    so lose it, nor plant records on others)."""
+    if owner_id is None:
+        if not principal.data_scope.covers_owner(None):
+            raise DomainError.one("owner_id", ErrorCode.FORBIDDEN, "only your own records")
+        return
+    if not await is_member(session, principal.tenant.id, owner_id):
         raise DomainError.one("owner_id", ErrorCode.NOT_FOUND, "no such user in this company")
+    if not principal.data_scope.covers_owner(owner_id):
+        raise DomainError.one("owner_id", ErrorCode.FORBIDDEN, "outside the records you manage")
 
 
 async def _flush(session: AsyncSession) -> None:
@@ -241,3 +277,52 @@ async def create_many(
                 ]
             ) from None
     return out
+
+
+MAX_TRANSFER = 500
+
+
+async def transfer(
+    session: AsyncSession,
+    principal: Principal,
+    customer_ids: Sequence[uuid.UUID],
+    to_owner_id: uuid.UUID,
+) -> list[Customer]:
+    """Hand customers to another owner, all or nothing. Both the customers and the new owner must
+    be inside the principal's data scope; a customer outside it is "not found"."""
+    if not customer_ids:
+        raise DomainError.one("ids", ErrorCode.REQUIRED, "name at least one customer")
+    if len(customer_ids) > MAX_TRANSFER:
+        raise DomainError.one("ids", ErrorCode.LIMIT_EXCEEDED, f"at most {MAX_TRANSFER} per call")
+    try:
+        await _check_owner(session, principal, to_owner_id)
+    except DomainError as exc:
+        raise DomainError(
+            [FieldError("to_owner_id", e.code, e.message) for e in exc.errors]
+        ) from None
+    found = {
+        c.id: c
+        for c in await repository.get_many(session, customer_ids, scope=principal.data_scope)
+    }
+    missing = [i for i, cid in enumerate(customer_ids) if cid not in found]
+    if missing:
+        raise DomainError(
+            [FieldError(f"ids.{i}", ErrorCode.NOT_FOUND, "customer not found") for i in missing]
+        )
+    moved = []
+    for customer in found.values():
+        if customer.owner_id == to_owner_id:
+            continue
+        before = customer.owner_id
+        customer.owner_id, customer.updated_by = to_owner_id, principal.user_id
+        audit.record(
+            session,
+            principal,
+            "transfer",
+            "customer",
+            customer.id,
+            {"owner_id": [audit.plain(before), str(to_owner_id)]},
+        )
+        moved.append(customer)
+    await _flush(session)
+    return list(found.values())

@@ -7,7 +7,11 @@ import importlib
 from sqlalchemy import MetaData
 
 CORE_MODEL_MODULES = ("crm_core.tenants.models", "crm_core.identity.models")
-TENANT_MODEL_MODULES = ("crm_core.customers.models", "crm_core.contacts.models")
+TENANT_MODEL_MODULES = (
+    "crm_core.customers.models",
+    "crm_core.contacts.models",
+    "crm_core.audit.models",
+)
 
 
 def load_core_models() -> MetaData:

@@ -16,6 +16,7 @@ def _grant(entities: tuple[str, ...], actions: tuple[str, ...]) -> set[str]:
 
 
 _ALL = _grant(ENTITIES, READ_ACTIONS + WRITE_ACTIONS + ADMIN_ACTIONS) | {
+    "customer:transfer",
     "users:manage",
     "settings:manage",
     "personal_data:read",
@@ -25,7 +26,7 @@ MATRIX: dict[Role, frozenset[str]] = {
     Role.admin: frozenset(_ALL),
     Role.manager: frozenset(
         _grant(ENTITIES, READ_ACTIONS + WRITE_ACTIONS + ("export", "merge"))
-        | {"personal_data:read"}
+        | {"personal_data:read", "customer:transfer"}
     ),
     Role.sales: frozenset(_grant(ENTITIES, READ_ACTIONS + WRITE_ACTIONS) | {"personal_data:read"}),
     Role.service: frozenset(

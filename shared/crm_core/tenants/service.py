@@ -20,7 +20,6 @@ SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 DEFAULT_SETTINGS: dict[str, object] = {
     "funnel": ["qualify", "needs_analysis", "proposal", "negotiation", "won", "lost"],
     "pool_reclaim_days": 30,
-    "data_scope": {"sales": "own", "service": "own", "manager": "team", "viewer": "all"},
 }
 
 

@@ -36,9 +36,11 @@ def _pk(id: strawberry.ID, field: str = "id", expect: str = "Contact") -> uuid.U
     return from_global_id(id, field=field, expect=expect)[1]
 
 
-def _payload(row: Row | None, errors: list[UserError]) -> ContactPayload:
+def _payload(info: Info, result: tuple[Row | None, list[UserError]]) -> ContactPayload:
+    row, errors = result
+    mask = info.context.mask_personal
     return ContactPayload(
-        contact=Contact.from_model(row) if row is not None else None, errors=errors
+        contact=Contact.from_model(row, mask) if row is not None else None, errors=errors
     )
 
 
@@ -56,7 +58,7 @@ class ContactMutations:
                 session, who, customer_pk, input_data(input), default_region=region
             )
 
-        return _payload(*await run(info, work))
+        return _payload(info, await run(info, work))
 
     @strawberry.mutation(extensions=requires("contact:update"))
     async def update_contact(
@@ -74,7 +76,7 @@ class ContactMutations:
                 default_region=region,
             )
 
-        return _payload(*await run(info, work))
+        return _payload(info, await run(info, work))
 
     @strawberry.mutation(extensions=requires("contact:delete"))
     async def delete_contact(
@@ -83,14 +85,14 @@ class ContactMutations:
         async def work(session: AsyncSession, who: Principal) -> Row:
             return await service.soft_delete(session, who, _pk(id), expected_version=version)
 
-        return _payload(*await run(info, work))
+        return _payload(info, await run(info, work))
 
     @strawberry.mutation(extensions=requires("contact:restore"))
     async def restore_contact(self, info: Info, id: strawberry.ID) -> ContactPayload:
         async def work(session: AsyncSession, who: Principal) -> Row:
             return await service.restore(session, who, _pk(id))
 
-        return _payload(*await run(info, work))
+        return _payload(info, await run(info, work))
 
     @strawberry.mutation(extensions=requires("contact:destroy"))
     async def destroy_contact(self, info: Info, id: strawberry.ID) -> DestroyContactPayload:

@@ -9,15 +9,13 @@ from sqlalchemy import Select
 
 from crm_api.columns import filter_columns, sort_columns
 from crm_api.contacts import inputs as I
-from crm_api.contacts.types import FIELDS, HIDDEN, Contact
+from crm_api.contacts.types import FIELDS, HIDDEN, PERSONAL, Contact
 from crm_api.context import Info
 from crm_api.errors import as_graphql_errors
 from crm_api.listing import ListArgs, ListSpec, list_connection
 from crm_api.permissions import requires
 from crm_api.relay import Connection, from_global_id
 from crm_core.contacts import repository
-from crm_core.contacts.models import Contact as Row
-from crm_core.customers.models import Customer as CustomerRow
 from crm_core.query.pagination import SortKey
 
 LIST = ListSpec(
@@ -27,6 +25,7 @@ LIST = ListSpec(
     | sort_columns(HIDDEN),
     default_order=(SortKey("created_at", descending=True),),
     id_fields=I.ID_FIELDS,
+    personal=PERSONAL,
 )
 
 
@@ -37,7 +36,7 @@ class ContactQueries:
         async def load() -> Contact | None:
             _, pk = from_global_id(id, expect="Contact")
             row = await info.context.loaders.contact_by_id.load(pk)
-            return Contact.from_model(row) if row is not None else None
+            return Contact.from_model(row, info.context.mask_personal) if row is not None else None
 
         return await as_graphql_errors(load)
 
@@ -59,10 +58,18 @@ class ContactQueries:
     ) -> Connection[Contact]:
         args = ListArgs(first, after, last, before, filter, order_by, include_deleted)
 
+        ctx = info.context
+        mask = ctx.mask_personal
+
         def base() -> Select[Any]:
-            # A contact is visible only while its customer is: join to the live customer.
-            return repository.base_select(include_deleted=include_deleted, search=search).join(
-                CustomerRow, (CustomerRow.id == Row.customer_id) & CustomerRow.deleted_at.is_(None)
+            # Only contacts of live customers in the viewer's data scope.
+            return repository.base_select(
+                include_deleted=include_deleted,
+                search=search,
+                scope=ctx.require_principal().data_scope,
+                personal_data=not mask,
             )
 
-        return await list_connection(info, LIST, args, base, Contact.from_model)
+        return await list_connection(
+            info, LIST, args, base, lambda row: Contact.from_model(row, mask)
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -12,6 +13,7 @@ from crm_api import enums as E
 from crm_api.columns import Col, read_fields
 from crm_api.context import Info
 from crm_api.relay import Node, to_global_id
+from crm_core.cleansing.normalize import mask_email, mask_phone
 from crm_core.contacts.models import Contact as M
 
 if TYPE_CHECKING:
@@ -31,6 +33,13 @@ FIELDS: dict[str, Col] = {
     "updated_at": Col(M.updated_at, sortable=True),
     "deleted_at": Col(M.deleted_at),
 }
+PERSONAL = frozenset({"birthday"})
+
+
+def _masked(value: str | None, mask: Callable[[str], str]) -> str | None:
+    return mask(value) if value else None
+
+
 HIDDEN: dict[str, Col] = {"id": Col(M.id, sortable=True), "customer_id": Col(M.customer_id)}
 
 
@@ -73,19 +82,37 @@ class Contact(Node):
     _customer_id: strawberry.Private[uuid.UUID]
 
     @classmethod
-    def from_model(cls, row: M) -> Contact:
+    def from_model(cls, row: M, mask: bool) -> Contact:
+        values = read_fields(row, FIELDS)
+        phones = [
+            ContactPhone(label=p["label"], number=p.get("e164"), raw=p.get("raw"))
+            for p in row.phones
+        ]
+        emails = [ContactEmail(label=e["label"], address=e.get("address")) for e in row.emails]
+        social = [
+            SocialAccount(network=s["network"], handle=s["handle"]) for s in row.social_accounts
+        ]
+        if mask:
+            values["birthday"] = None
+            phones = [
+                ContactPhone(
+                    label=p.label,
+                    number=_masked(p.number, mask_phone),
+                    raw=_masked(p.raw, mask_phone),
+                )
+                for p in phones
+            ]
+            emails = [
+                ContactEmail(label=e.label, address=_masked(e.address, mask_email)) for e in emails
+            ]
+            social = [SocialAccount(network=s.network, handle="***") for s in social]
         return cls(
             id=strawberry.ID(to_global_id("Contact", row.id)),
             _customer_id=row.customer_id,
-            phones=[
-                ContactPhone(label=p["label"], number=p.get("e164"), raw=p.get("raw"))
-                for p in row.phones
-            ],
-            emails=[ContactEmail(label=e["label"], address=e.get("address")) for e in row.emails],
-            social_accounts=[
-                SocialAccount(network=s["network"], handle=s["handle"]) for s in row.social_accounts
-            ],
-            **read_fields(row, FIELDS),
+            phones=phones,
+            emails=emails,
+            social_accounts=social,
+            **values,
         )
 
     @strawberry.field(description="The customer this person works at.")
@@ -95,4 +122,4 @@ class Contact(Node):
         from crm_api.customers.types import Customer
 
         row = await info.context.loaders.customer_by_id.load(self._customer_id)
-        return Customer.from_model(row) if row is not None else None
+        return Customer.from_model(row, info.context.mask_personal) if row is not None else None

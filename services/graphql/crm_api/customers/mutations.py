@@ -35,6 +35,12 @@ class CustomersPayload:
 
 
 @strawberry.type
+class TransferCustomersPayload:
+    customers: list[Customer]
+    errors: list[UserError]
+
+
+@strawberry.type
 class DestroyCustomerPayload:
     destroyed_id: strawberry.ID | None
     errors: list[UserError]
@@ -44,9 +50,11 @@ def _pk(id: strawberry.ID) -> uuid.UUID:
     return from_global_id(id, expect="Customer")[1]
 
 
-def _payload(row: Row | None, errors: list[UserError]) -> CustomerPayload:
+def _payload(info: Info, result: tuple[Row | None, list[UserError]]) -> CustomerPayload:
+    row, errors = result
+    mask = info.context.mask_personal
     return CustomerPayload(
-        customer=Customer.from_model(row) if row is not None else None, errors=errors
+        customer=Customer.from_model(row, mask) if row is not None else None, errors=errors
     )
 
 
@@ -60,7 +68,7 @@ class CustomerMutations:
             data = input_data(input, id_fields=I.ID_FIELDS)
             return await service.create(session, who, data, default_region=region)
 
-        return _payload(*await run(info, work))
+        return _payload(info, await run(info, work))
 
     @strawberry.mutation(
         description=f"All or nothing; at most {MAX_BATCH}.", extensions=requires("customer:create")
@@ -77,7 +85,8 @@ class CustomerMutations:
 
         rows, errors = await run(info, work, prefix="inputs")
         return CustomersPayload(
-            customers=[Customer.from_model(r) for r in rows or []], errors=errors
+            customers=[Customer.from_model(r, info.context.mask_personal) for r in rows or []],
+            errors=errors,
         )
 
     @strawberry.mutation(extensions=requires("customer:update"))
@@ -96,7 +105,7 @@ class CustomerMutations:
                 session, who, _pk(id), data, expected_version=version, default_region=region
             )
 
-        return _payload(*await run(info, work))
+        return _payload(info, await run(info, work))
 
     @strawberry.mutation(
         description="Soft delete: restorable.", extensions=requires("customer:delete")
@@ -107,14 +116,14 @@ class CustomerMutations:
         async def work(session: AsyncSession, who: Principal) -> Row:
             return await service.soft_delete(session, who, _pk(id), expected_version=version)
 
-        return _payload(*await run(info, work))
+        return _payload(info, await run(info, work))
 
     @strawberry.mutation(extensions=requires("customer:restore"))
     async def restore_customer(self, info: Info, id: strawberry.ID) -> CustomerPayload:
         async def work(session: AsyncSession, who: Principal) -> Row:
             return await service.restore(session, who, _pk(id))
 
-        return _payload(*await run(info, work))
+        return _payload(info, await run(info, work))
 
     @strawberry.mutation(
         description="Permanent delete, with the customer's contacts.",
@@ -126,3 +135,23 @@ class CustomerMutations:
 
         destroyed, errors = await run(info, work)
         return DestroyCustomerPayload(destroyed_id=id if destroyed else None, errors=errors)
+
+    @strawberry.mutation(
+        description="Give customers to another owner (all or nothing, at most 500).",
+        extensions=requires("customer:transfer"),
+    )
+    async def transfer_customers(
+        self, info: Info, ids: list[strawberry.ID], to_owner_id: strawberry.ID
+    ) -> TransferCustomersPayload:
+        async def work(session: AsyncSession, who: Principal) -> list[Row]:
+            pks = [
+                from_global_id(i, field=f"ids.{n}", expect="Customer")[1] for n, i in enumerate(ids)
+            ]
+            owner = from_global_id(to_owner_id, field="toOwnerId", expect="User")[1]
+            return await service.transfer(session, who, pks, owner)
+
+        rows, errors = await run(info, work, prefix="")
+        mask = info.context.mask_personal
+        return TransferCustomersPayload(
+            customers=[Customer.from_model(r, mask) for r in rows or []], errors=errors
+        )

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
+from sqlalchemy import Select
 
 from crm_api.columns import filter_columns, sort_columns
 from crm_api.context import Info
 from crm_api.customers import inputs as I
-from crm_api.customers.types import FIELDS, HIDDEN, Customer
+from crm_api.customers.types import FIELDS, HIDDEN, PERSONAL, Customer
 from crm_api.errors import as_graphql_errors
 from crm_api.listing import ListArgs, ListSpec, list_connection
 from crm_api.permissions import requires
@@ -24,6 +25,7 @@ LIST = ListSpec(
     | sort_columns(HIDDEN),
     default_order=(SortKey("created_at", descending=True),),
     id_fields=I.ID_FIELDS,
+    personal=PERSONAL,
 )
 
 
@@ -36,7 +38,7 @@ class CustomerQueries:
         async def load() -> Customer | None:
             _, pk = from_global_id(id, expect="Customer")
             row = await info.context.loaders.customer_by_id.load(pk)
-            return Customer.from_model(row) if row is not None else None
+            return Customer.from_model(row, info.context.mask_personal) if row is not None else None
 
         return await as_graphql_errors(load)
 
@@ -62,12 +64,22 @@ class CustomerQueries:
         include_deleted: bool = False,
     ) -> Connection[Customer]:
         args = ListArgs(first, after, last, before, filter, order_by, include_deleted)
-        loader = info.context.loaders.customer_by_id
+        ctx = info.context
+        loader, mask = ctx.loaders.customer_by_id, ctx.mask_personal
+
+        def base() -> Select[Any]:
+            return repository.base_select(
+                include_deleted=include_deleted,
+                search=search,
+                scope=ctx.require_principal().data_scope,
+                personal_data=not mask,
+            )
+
         return await list_connection(
             info,
             LIST,
             args,
-            lambda: repository.base_select(include_deleted=include_deleted, search=search),
-            Customer.from_model,
+            base,
+            lambda row: Customer.from_model(row, mask),
             prime=lambda row: loader.prime(row.id, row),
         )

@@ -15,6 +15,7 @@ from crm_api.context import Info
 from crm_api.permissions import requires
 from crm_api.relay import Node, to_global_id
 from crm_api.users import User
+from crm_core.cleansing.normalize import mask_email, mask_phone
 from crm_core.customers.models import Customer as M
 
 if TYPE_CHECKING:
@@ -57,6 +58,19 @@ FIELDS: dict[str, Col] = {
     "deleted_at": Col(M.deleted_at),
     "cleansed_at": Col(M.cleansed_at, filterable=False),
 }
+# Personal data: masked for roles without the personal-data permission, never filterable by them.
+PERSONAL = frozenset({"phone", "phone_raw", "email", "birth_date"})
+
+
+def masked_values(values: dict[str, object]) -> dict[str, object]:
+    return {
+        "phone": mask_phone(str(values["phone"])) if values["phone"] else None,
+        "phone_raw": mask_phone(str(values["phone_raw"])) if values["phone_raw"] else None,
+        "email": mask_email(str(values["email"])) if values["email"] else None,
+        "birth_date": None,
+    }
+
+
 # Columns used by filters but exposed as objects or global ids, not scalars.
 HIDDEN: dict[str, Col] = {"id": Col(M.id, sortable=True), "owner_id": Col(M.owner_id)}
 
@@ -132,7 +146,10 @@ class Customer(Node):
     _pk: strawberry.Private[uuid.UUID]
 
     @classmethod
-    def from_model(cls, row: M) -> Customer:
+    def from_model(cls, row: M, mask: bool) -> Customer:
+        values = read_fields(row, FIELDS)
+        if mask:
+            values.update(masked_values(values))
         return cls(
             id=strawberry.ID(to_global_id("Customer", row.id)),
             _pk=row.id,
@@ -151,7 +168,7 @@ class Customer(Node):
                 ReviewFlag(field=f["field"], code=f["code"], message=f["message"])
                 for f in row.review_flags
             ],
-            **read_fields(row, FIELDS),
+            **values,
         )
 
     @strawberry.field(description="The sales rep who owns the customer.")
@@ -171,4 +188,5 @@ class Customer(Node):
         from crm_api.contacts.types import Contact
 
         rows = await info.context.loaders.contacts_by_customer_id.load(self._pk)
-        return [Contact.from_model(r) for r in rows]
+        mask = info.context.mask_personal
+        return [Contact.from_model(r, mask) for r in rows]

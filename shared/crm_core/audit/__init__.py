@@ -1,0 +1,1 @@
+"""Audit: who changed what, when, from where; before and after."""
