@@ -23,6 +23,8 @@ from crm_core.identity import scopes
 from crm_core.identity.tokens import TokenService, load_or_create_key
 from crm_core.messaging.broker import BrokerDispatcher, build_broker
 from crm_core.messaging.outbox import Dispatcher
+from crm_core.security.crypto import load_master_key
+from crm_core.security.tenant_keys import TenantKeys
 from crm_core.settings import Settings, TraceExporter, load_settings
 from crm_core.telemetry import setup_telemetry
 from crm_core.tenancy import bind_log_tenant
@@ -105,7 +107,11 @@ def create_app(
             disp = BrokerDispatcher(broker)
         key = load_or_create_key(settings.auth, settings.data_dir)
         state_ref["app"] = AppState(
-            settings=settings, db=db, tokens=TokenService(settings.auth, key), dispatcher=disp
+            settings=settings,
+            db=db,
+            tokens=TokenService(settings.auth, key),
+            dispatcher=disp,
+            keys=TenantKeys(load_master_key(settings)),
         )
         try:
             yield

@@ -13,6 +13,7 @@ from crm_core.errors import Unauthenticated
 from crm_core.identity.principal import Principal
 from crm_core.identity.tokens import TokenService
 from crm_core.messaging.outbox import Dispatcher
+from crm_core.security.tenant_keys import TenantCipher, TenantKeys
 from crm_core.settings import Settings
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ class AppState:
     db: Database
     tokens: TokenService
     dispatcher: Dispatcher
+    keys: TenantKeys | None = None
 
 
 @dataclass
@@ -36,6 +38,7 @@ class Context:
     principal: Principal | None
     auth_error: str | None = None
     _loaders: Loaders | None = field(default=None, repr=False)
+    _cipher: TenantCipher | None = field(default=None, repr=False)
     response_headers: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -56,6 +59,16 @@ class Context:
     @property
     def tenant_db(self) -> TenantDatabase:
         return self.app.db.tenant(self.require_principal().tenant)
+
+    async def cipher(self) -> TenantCipher:
+        """The tenant's cipher for its encrypted fields (one lookup per process and tenant)."""
+        if self._cipher is None:
+            if self.app.keys is None:
+                raise RuntimeError("no tenant key store configured")
+            self._cipher = await self.app.keys.cipher(
+                self.app.db, self.require_principal().tenant.id
+            )
+        return self._cipher
 
     @property
     def loaders(self) -> Loaders:

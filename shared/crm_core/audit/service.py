@@ -15,12 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm_core.audit.models import AuditEntry
 from crm_core.identity.principal import Principal
 
-SKIP = frozenset(
+SKIP = frozenset({"tax_id_encrypted", "tax_id_index", "bank_account_encrypted"}) | frozenset(
     {"version", "updated_at", "updated_by", "search_text", "search_public", "created_at"}
 )
 
 
 def plain(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "(binary)"
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, uuid.UUID):

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Index,
+    LargeBinary,
     Numeric,
     Sequence,
     String,
@@ -170,6 +171,12 @@ class Customer(IdMixin, AuditedMixin, TenantBase):
     # [{"weekday": 1..7 | null, "start": "12:00", "end": "14:00", "note": "lunch"}, …]
     do_not_visit: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
     distance_km: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+
+    # Sensitive identifiers, encrypted with the tenant's data key; the tax id also has a blind
+    # index so it can be found by exact value (统一社会信用代码 / national id / VAT number).
+    tax_id_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    tax_id_index: Mapped[bytes | None] = mapped_column(LargeBinary(16))
+    bank_account_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     notes: Mapped[str | None] = mapped_column(Text)
 
     # Cleansing: what could not be fixed, for a person to review; when it last ran.
@@ -188,6 +195,7 @@ class Customer(IdMixin, AuditedMixin, TenantBase):
         Index("ix_customers_created_at_id", "created_at", "id"),
         Index("ix_customers_phone", "phone"),
         Index("ix_customers_email", "email"),
+        Index("ix_customers_tax_id_index", "tax_id_index"),
         Index(
             "ix_customers_search_trgm",
             "search_text",

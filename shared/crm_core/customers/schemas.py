@@ -89,3 +89,12 @@ class CustomerFields(BaseModel):
     do_not_visit: list[VisitWindow] | None = Field(None, max_length=30)
     distance_km: Decimal | None = Field(None, ge=0, le=100_000, max_digits=8, decimal_places=2)
     notes: Note | None = None
+    # Sensitive: stored encrypted (see crm_core.security.tenant_keys).
+    tax_id: (
+        Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9\- ]+$")]
+        | None
+    ) = None
+    bank_account: (
+        Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9\- ]+$")]
+        | None
+    ) = None

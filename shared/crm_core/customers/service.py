@@ -19,6 +19,7 @@ from crm_core.customers.schemas import CustomerFields
 from crm_core.errors import DomainError, ErrorCode, FieldError
 from crm_core.identity.principal import Principal
 from crm_core.messaging.outbox import defer
+from crm_core.security.tenant_keys import TenantCipher
 from crm_core.tenants.repository import is_member
 from crm_core.validation import parse
 
@@ -29,6 +30,7 @@ TEXT_FIELDS = (
     "name", "industry", "website", "province", "city", "district", "street", "postal_code",
     "purchase_frequency",
 )  # fmt: skip
+SENSITIVE = ("tax_id", "bank_account")
 LIST_FIELDS = ("tags", "preferred_products", "important_dates", "do_not_visit")
 ADDRESS_PARTS = ("province", "city", "district", "street", "postal_code")
 
@@ -95,6 +97,28 @@ def _normalise(
     return fields
 
 
+def _seal(
+    customer: Customer, fields: dict[str, Any], cipher: TenantCipher | None
+) -> dict[str, Any]:
+    """Encrypt the sensitive fields into their columns; what the audit log may say about them."""
+    changes: dict[str, Any] = {}
+    for name in SENSITIVE:
+        if name not in fields:
+            continue
+        value = fields.pop(name)
+        if value is not None and cipher is None:
+            raise RuntimeError("sensitive fields need the tenant's cipher")
+        value = "".join(value.split()).upper() if value else None
+        sealed = cipher.encrypt(value, field=name) if value and cipher else None
+        setattr(customer, f"{name}_encrypted", sealed)
+        if name == "tax_id":
+            customer.tax_id_index = (
+                cipher.blind_index(value, field=name) if value and cipher else None
+            )
+        changes[name] = ["(encrypted)", "(encrypted)" if value else None]
+    return changes
+
+
 def search_public_of(c: Customer) -> str:
     """What roles without the personal-data permission may search: no phone, no e-mail."""
     return normalize.search_text(c.name, c.code, c.city, c.industry)
@@ -117,6 +141,7 @@ async def create(
     default_region: str = "CN",
     cleanse: bool = True,
     lenient: bool = False,
+    cipher: TenantCipher | None = None,
 ) -> Customer:
     _, fields = _writable(data)
     missing = [FieldError(f, ErrorCode.REQUIRED, "required") for f in REQUIRED if not fields.get(f)]
@@ -129,7 +154,9 @@ async def create(
         fields["code"] = await repository.next_code(session)
     elif await repository.get_by_code(session, fields["code"]) is not None:
         raise DomainError.one("code", ErrorCode.DUPLICATE, "another customer has this code")
+    sensitive = {k: fields.pop(k) for k in SENSITIVE if k in fields}
     customer = Customer(**fields, created_by=principal.user_id, updated_by=principal.user_id)
+    _seal(customer, sensitive, cipher)
     customer.search_text = search_text_of(customer)
     customer.search_public = search_public_of(customer)
     session.add(customer)
@@ -148,6 +175,7 @@ async def update(
     *,
     expected_version: int | None,
     default_region: str = "CN",
+    cipher: TenantCipher | None = None,
 ) -> Customer:
     _, fields = _writable(data)
     cleared = [
@@ -171,6 +199,7 @@ async def update(
     ):
         raise DomainError.one("code", ErrorCode.DUPLICATE, "another customer has this code")
     before = audit.snapshot(customer)
+    sealed = _seal(customer, fields, cipher)
     for name, value in fields.items():
         setattr(customer, name, value)
     customer.updated_by = principal.user_id
@@ -183,7 +212,7 @@ async def update(
         "update",
         "customer",
         customer.id,
-        audit.diff(before, audit.snapshot(customer)),
+        audit.diff(before, audit.snapshot(customer)) | sealed,
     )
     defer(session, CLEANSE_ACTOR, CLEANSE_QUEUE, customer_id=customer.id)
     return customer
@@ -258,6 +287,7 @@ async def create_many(
     *,
     default_region: str = "CN",
     cleanse: bool = True,
+    cipher: TenantCipher | None = None,
 ) -> list[Customer]:
     """All or nothing: an error in item ``i`` names ``{i}.field`` and nothing is written."""
     out = []
@@ -266,7 +296,7 @@ async def create_many(
             out.append(
                 await create(
                     session, principal, item,
-                    default_region=default_region, cleanse=cleanse,
+                    default_region=default_region, cleanse=cleanse, cipher=cipher,
                 )
             )  # fmt: skip
         except DomainError as exc:

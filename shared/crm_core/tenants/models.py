@@ -57,6 +57,8 @@ class Tenant(IdMixin, TimestampMixin, CoreBase):
     settings: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
     # Set once the tenant schema exists and is migrated; a half-created tenant is retried.
     provisioned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The tenant's data key, wrapped by the master key (see crm_core.security.tenant_keys).
+    data_key_wrapped: Mapped[bytes | None] = mapped_column(LargeBinary)
     suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -131,6 +131,10 @@ class CustomerFieldsInput:
     do_not_visit: list[VisitWindowInput] | None = UNSET
     distance_km: Decimal | None = UNSET
     notes: str | None = UNSET
+    tax_id: str | None = strawberry.field(
+        default=UNSET, description="Tax or national id; stored encrypted, found by exact value."
+    )
+    bank_account: str | None = strawberry.field(default=UNSET, description="Stored encrypted.")
 
 
 @strawberry.input

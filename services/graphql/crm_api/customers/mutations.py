@@ -66,7 +66,9 @@ class CustomerMutations:
 
         async def work(session: AsyncSession, who: Principal) -> Row:
             data = input_data(input, id_fields=I.ID_FIELDS)
-            return await service.create(session, who, data, default_region=region)
+            return await service.create(
+                session, who, data, default_region=region, cipher=await info.context.cipher()
+            )
 
         return _payload(info, await run(info, work))
 
@@ -81,7 +83,9 @@ class CustomerMutations:
         async def work(session: AsyncSession, who: Principal) -> list[Row]:
             bounded(inputs, MAX_BATCH, "inputs")
             data = [input_data(i, id_fields=I.ID_FIELDS) for i in inputs]
-            return await service.create_many(session, who, data, default_region=region)
+            return await service.create_many(
+                session, who, data, default_region=region, cipher=await info.context.cipher()
+            )
 
         rows, errors = await run(info, work, prefix="inputs")
         return CustomersPayload(
@@ -102,7 +106,13 @@ class CustomerMutations:
         async def work(session: AsyncSession, who: Principal) -> Row:
             data = input_data(input, id_fields=I.ID_FIELDS)
             return await service.update(
-                session, who, _pk(id), data, expected_version=version, default_region=region
+                session,
+                who,
+                _pk(id),
+                data,
+                expected_version=version,
+                default_region=region,
+                cipher=await info.context.cipher(),
             )
 
         return _payload(info, await run(info, work))

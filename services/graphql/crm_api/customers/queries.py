@@ -11,11 +11,13 @@ from crm_api.columns import filter_columns, sort_columns
 from crm_api.context import Info
 from crm_api.customers import inputs as I
 from crm_api.customers.types import FIELDS, HIDDEN, PERSONAL, Customer
-from crm_api.errors import as_graphql_errors
+from crm_api.errors import as_graphql_errors, graphql_error
 from crm_api.listing import ListArgs, ListSpec, list_connection
 from crm_api.permissions import requires
 from crm_api.relay import Connection, from_global_id
 from crm_core.customers import repository
+from crm_core.customers.models import Customer as CustomerRow
+from crm_core.errors import Forbidden
 from crm_core.query.pagination import SortKey
 
 LIST = ListSpec(
@@ -62,18 +64,28 @@ class CustomerQueries:
             ),
         ] = None,
         include_deleted: bool = False,
+        tax_id: Annotated[
+            str | None, strawberry.argument(description="Exact tax id, matched by its blind index.")
+        ] = None,
     ) -> Connection[Customer]:
         args = ListArgs(first, after, last, before, filter, order_by, include_deleted)
         ctx = info.context
         loader, mask = ctx.loaders.customer_by_id, ctx.mask_personal
 
+        index = None
+        if tax_id is not None:
+            if mask:
+                raise graphql_error(Forbidden("your role cannot search by personal data"))
+            index = (await ctx.cipher()).blind_index(tax_id, field="tax_id")
+
         def base() -> Select[Any]:
-            return repository.base_select(
+            stmt = repository.base_select(
                 include_deleted=include_deleted,
                 search=search,
                 scope=ctx.require_principal().data_scope,
                 personal_data=not mask,
             )
+            return stmt.where(CustomerRow.tax_id_index == index) if index is not None else stmt
 
         return await list_connection(
             info,

@@ -144,6 +144,7 @@ class Customer(Node):
     review_flags: list[ReviewFlag]
     _owner_id: strawberry.Private[uuid.UUID | None]
     _pk: strawberry.Private[uuid.UUID]
+    _sealed: strawberry.Private[dict[str, bytes | None]]
 
     @classmethod
     def from_model(cls, row: M, mask: bool) -> Customer:
@@ -154,6 +155,7 @@ class Customer(Node):
             id=strawberry.ID(to_global_id("Customer", row.id)),
             _pk=row.id,
             _owner_id=row.owner_id,
+            _sealed={"tax_id": row.tax_id_encrypted, "bank_account": row.bank_account_encrypted},
             important_dates=[
                 ImportantDate(label=d["label"], date=datetime.date.fromisoformat(d["date"]))
                 for d in row.important_dates
@@ -170,6 +172,25 @@ class Customer(Node):
             ],
             **values,
         )
+
+    async def _unseal(self, info: Info, name: str) -> str | None:
+        blob = self._sealed.get(name)
+        if blob is None:
+            return None
+        value = (await info.context.cipher()).decrypt(blob, field=name)
+        return "****" + value[-4:] if info.context.mask_personal else value
+
+    @strawberry.field(
+        description="Tax or national id (encrypted at rest; masked without the personal-data permission)."
+    )
+    async def tax_id(self, info: Info) -> str | None:
+        return await self._unseal(info, "tax_id")
+
+    @strawberry.field(
+        description="Bank account (encrypted at rest; masked without the personal-data permission)."
+    )
+    async def bank_account(self, info: Info) -> str | None:
+        return await self._unseal(info, "bank_account")
 
     @strawberry.field(description="The sales rep who owns the customer.")
     async def owner(self, info: Info) -> User | None:
