@@ -27,6 +27,7 @@ from crm_api.customers.queries import CustomerQueries
 from crm_api.customers.types import Customer
 from crm_api.enums import RoleEnum
 from crm_api.errors import should_mask
+from crm_api.identity.members import MemberMutations, MemberQueries
 from crm_api.identity.mutations import IdentityMutations
 from crm_api.node import NodeQueries
 from crm_api.tracing import SafeOpenTelemetryExtension
@@ -56,8 +57,12 @@ class ViewerQueries:
         )
 
 
-Query = merge_types("Query", (ViewerQueries, NodeQueries, CustomerQueries, ContactQueries))
-Mutation = merge_types("Mutation", (IdentityMutations, CustomerMutations, ContactMutations))
+Query = merge_types(
+    "Query", (ViewerQueries, NodeQueries, MemberQueries, CustomerQueries, ContactQueries)
+)
+Mutation = merge_types(
+    "Mutation", (IdentityMutations, MemberMutations, CustomerMutations, ContactMutations)
+)
 
 
 class _MaskErrors(MaskErrors):
