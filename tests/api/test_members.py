@@ -77,7 +77,7 @@ async def test_the_last_owner_stays_and_only_owners_make_owners(company) -> None
 
 
 async def test_other_companies_people_are_out_of_reach(company, tenant_b) -> None:
-    ids, gql = company
+    _, gql = company
     foreign = to_global_id("User", tenant_b.admin.user_id)
     result = (await gql["admin"](UPDATE_MEMBER, {"u": foreign, "i": {"isActive": False}}))[
         "updateMember"
