@@ -79,7 +79,7 @@ async def load(base: str, seconds: float, concurrency: int) -> tuple[int, list[f
         return len(latencies), latencies, errors
 
 
-async def main(seconds: float, concurrency: int, customers: int) -> None:
+async def main(seconds: float, concurrency: int, customers: int, gateway_workers: int) -> None:
     async with scratch_database() as (settings, db):
         t0 = time.perf_counter()
         await seed_demo(db, settings, slug="bench", customers=customers, password=PASSWORD)
@@ -96,7 +96,9 @@ async def main(seconds: float, concurrency: int, customers: int) -> None:
             CRM_LOG_LEVEL="WARNING",
             CRM_DB__POOL_SIZE="10",
         )
-        gateway = subprocess.Popen([sys.executable, "-m", "crm_core", "gateway"], env=env)
+        gateway = subprocess.Popen(
+            [sys.executable, "-m", "crm_core", "gateway", "--workers", str(gateway_workers)], env=env
+        )
         try:
             base = f"http://127.0.0.1:{PORT}"
             for _ in range(100):
@@ -109,7 +111,7 @@ async def main(seconds: float, concurrency: int, customers: int) -> None:
             print(
                 f"concurrency {concurrency}, {seconds:.0f} s: {count / seconds:.1f} requests/s, "
                 f"p50 {percentile(latencies, 50) * 1000:.1f} ms, p99 {percentile(latencies, 99) * 1000:.1f} ms, "
-                f"{errors} errors (one gateway process, {os.cpu_count()} cores shared with the load generator)"
+                f"{errors} errors ({gateway_workers} gateway process(es), {os.cpu_count()} cores shared with the load generator)"
             )
         finally:
             gateway.terminate()
@@ -121,5 +123,6 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--customers", type=int, default=1000)
+    parser.add_argument("--gateway-workers", type=int, default=1)
     args = parser.parse_args()
-    asyncio.run(main(args.seconds, args.concurrency, args.customers))
+    asyncio.run(main(args.seconds, args.concurrency, args.customers, args.gateway_workers))
