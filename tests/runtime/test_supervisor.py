@@ -213,3 +213,25 @@ def test_wait_for_port_and_http() -> None:
         free_port = unused.getsockname()[1]
     with pytest.raises(TimeoutError, match="not ready"):
         wait_for_port("127.0.0.1", free_port, timeout=0.3)
+
+
+def test_children_die_with_a_killed_supervisor() -> None:
+    """Even SIGKILL of `crm up` (no chance to clean up) must not orphan the gateway and friends."""
+    code = (
+        "import sys\n"
+        "from crm_core.runtime.supervisor import Supervisor\n"
+        "s = Supervisor()\n"
+        "s.add('sleeper', [sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "s.run()\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    children: list[psutil.Process] = []
+    while time.monotonic() < deadline and not children:
+        children = psutil.Process(parent.pid).children(recursive=True)
+        time.sleep(0.1)
+    assert children
+    parent.kill()
+    parent.wait()
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert not alive, alive

@@ -9,6 +9,7 @@ same contract as systemd's ``KillMode=mixed``). A child that exits by itself sto
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import itertools
 import os
 import signal
@@ -62,6 +63,16 @@ class _Child:
     spec: ChildSpec
     process: subprocess.Popen[bytes]
     pump: threading.Thread
+
+
+def _die_with_parent() -> None:
+    """On Linux, ask the kernel to SIGTERM the child if the supervisor dies (even by SIGKILL), so
+    a killed ``crm up`` never leaves a gateway holding its port."""
+    if sys.platform != "linux":
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 class Supervisor:
@@ -145,6 +156,7 @@ class Supervisor:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # keeps the terminal's Ctrl-C away from the child
+            preexec_fn=_die_with_parent,
         )
         assert process.stdout is not None
         prefix = self._prefix(spec.name, colour)
