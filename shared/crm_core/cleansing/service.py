@@ -22,11 +22,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from crm_core.audit import service as audit
 from crm_core.cleansing import normalize
 from crm_core.customers.models import Customer
 
 # Imported, not copied, so the worker and the service can never disagree on what is searchable.
 from crm_core.customers.service import search_public_of, search_text_of
+from crm_core.identity.principal import Principal
 
 INVALID_PHONE: Final = "INVALID_PHONE"
 INVALID_EMAIL: Final = "INVALID_EMAIL"
@@ -222,6 +224,7 @@ async def cleanse_customer(
     if customer is None:
         return None
     result = cleanse_customer_values(customer, default_region=default_region)
+    before = {name: audit.plain(getattr(customer, name)) for name in result.changes}
     for name, value in result.changes.items():
         setattr(customer, name, value)
     changed = list(result.changes)
@@ -235,6 +238,10 @@ async def cleanse_customer(
         changed.append("search_public")
     if changed:
         await session.flush()  # the ORM's UPDATE: bumps ``version`` and ``updated_at``
+        values = {k: [before[k], audit.plain(v)] for k, v in result.changes.items()}
+        if values:
+            system = Principal.system(session.info["tenant"])
+            audit.record(session, system, "cleanse", "customer", customer.id, values)
     flags = merge_flags(customer.review_flags, result.flags)
     cleansed_at = (
         await session.execute(
