@@ -97,7 +97,8 @@ async def main(seconds: float, concurrency: int, customers: int, gateway_workers
             CRM_DB__POOL_SIZE="10",
         )
         gateway = subprocess.Popen(
-            [sys.executable, "-m", "crm_core", "gateway", "--workers", str(gateway_workers)], env=env
+            [sys.executable, "-m", "crm_core", "gateway", "--workers", str(gateway_workers)],
+            env=env,
         )
         try:
             base = f"http://127.0.0.1:{PORT}"

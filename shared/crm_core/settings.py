@@ -37,9 +37,37 @@ class AuthSettings(BaseModel):
     audience: str = "crm-api"
     access_token_ttl_seconds: int = Field(900, ge=30, le=86_400)
     leeway_seconds: int = Field(30, ge=0, le=120)
-    private_key_pem: SecretStr | None = Field(
-        None,
-        description="PEM of the token signing key (Ed25519); generated under the data dir if unset",
+    key_cache_seconds: int = Field(
+        60, ge=1, le=3_600, description="How often each process re-reads the signing keys"
+    )
+    refresh_token_ttl_seconds: int = Field(
+        14 * 86_400, ge=60, description="Lifetime of one refresh token (each use rotates it)"
+    )
+    refresh_family_ttl_seconds: int = Field(
+        30 * 86_400, ge=60, description="Absolute lifetime of a sign-in, however often refreshed"
+    )
+    password_reset_ttl_seconds: int = Field(1_800, ge=60, le=86_400)
+    password_reset_url: str = Field(
+        "http://127.0.0.1:8000/reset-password",
+        description="Page of the reset link; the token travels in the URL fragment",
+    )
+    login_free_failures: int = Field(
+        5, ge=1, le=100, description="Failed sign-ins per e-mail before delays start"
+    )
+    login_ip_free_failures: int = Field(
+        100, ge=1, le=100_000, description="Failed sign-ins per IP (IPv6: per /64) before delays"
+    )
+    login_delay_base_seconds: float = Field(
+        1.0, gt=0, le=60, description="First delay; it doubles with each further failure"
+    )
+    login_delay_max_seconds: float = Field(
+        900.0, gt=0, le=86_400, description="Cap of the delay: no failure count locks for longer"
+    )
+    login_failure_window_seconds: float = Field(
+        3_600.0, gt=0, le=7 * 86_400, description="Failures are forgotten after this long quiet"
+    )
+    reset_requests_free: int = Field(
+        3, ge=1, le=100, description="Reset mails per e-mail per window before they are held back"
     )
 
 
@@ -48,6 +76,31 @@ class SecuritySettings(BaseModel):
         None,
         description="32 bytes, base64: encrypts keys and secrets at rest; generated under the data dir outside production",
     )
+
+
+class SsoSettings(BaseModel):
+    """Per-tenant OpenID Connect sign-in (``/auth/sso/…``)."""
+
+    cookie_secret: SecretStr | None = Field(
+        None,
+        description="Signs the short-lived SSO flow cookie; required in production (SSO answers 503 "
+        "without it), a random per-process value otherwise",
+    )
+    callback_url: str | None = Field(
+        None,
+        description="Public URL of /auth/sso/callback as registered at the providers; "
+        "default: derived from the request",
+    )
+    flow_ttl_seconds: int = Field(
+        600, ge=60, le=3_600, description="How long a sign-in may take between redirect and return"
+    )
+    id_token_leeway_seconds: int = Field(
+        10, ge=0, le=60, description="Clock skew allowed on the id token's exp/iat/nbf"
+    )
+    metadata_ttl_seconds: int = Field(
+        3_600, ge=60, description="How long a provider's discovery document and keys are cached"
+    )
+    http_timeout_seconds: float = Field(10.0, gt=0, le=60)
 
 
 class GraphQLSettings(BaseModel):
@@ -98,6 +151,7 @@ class Settings(BaseSettings):
     db: DatabaseSettings = DatabaseSettings()
     auth: AuthSettings = AuthSettings()
     security: SecuritySettings = SecuritySettings()
+    sso: SsoSettings = SsoSettings()
     graphql: GraphQLSettings = GraphQLSettings()
     worker: WorkerSettings = WorkerSettings()
     telemetry: TelemetrySettings = TelemetrySettings()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crmtest import GQL, LOGIN, PASSWORD
+from crmtest import GQL, LOGIN, PASSWORD, token_service
 
 QUERY = "{ customers(first: 1) { totalCount } }"
 
@@ -14,46 +14,44 @@ async def test_no_token_is_unauthenticated(app) -> None:
     assert body["data"] is None
 
 
-async def test_bad_and_expired_tokens_are_401(app, settings, tenant_a) -> None:
+async def test_bad_and_expired_tokens_are_401(app, settings, db, tenant_a) -> None:
     for token in ("nonsense", "a.b.c"):
         response = await GQL(app, token).post(QUERY)
         assert response.status_code == 401
         assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     # A token signed by another key, and one that has expired, with the same claims.
+    import json
+
+    from joserfc import jws, jwt
     from joserfc.jwk import OKPKey
 
-    from crm_core.identity.tokens import TokenService, generate_private_pem, load_or_create_key
-
-    other = OKPKey.import_key(generate_private_pem())
-    other.ensure_kid()
-    forged, _ = TokenService(settings.auth, other).issue(
+    real = await token_service(db, settings).issue(
         user_id=tenant_a.admin.user_id, tenant_id=tenant_a.ref.id, role="owner"
     )
+    # The same header and claims, signed by another key.
+    other = OKPKey.generate_key("Ed25519")
+    signed = jws.extract_compact(real.token.encode())
+    forged = jwt.encode(signed.headers(), json.loads(signed.payload), other, algorithms=["Ed25519"])
     assert (await GQL(app, forged).post(QUERY)).status_code == 401
-    real_key = load_or_create_key(settings.auth, settings.data_dir)
-    short = settings.auth.model_copy(update={"access_token_ttl_seconds": 30, "leeway_seconds": 0})
-    service = TokenService(short, real_key)
-    expired, _ = service.issue(
+    short = token_service(db, settings, access_token_ttl_seconds=30, leeway_seconds=0)
+    expired = await short.issue(
         user_id=tenant_a.admin.user_id, tenant_id=tenant_a.ref.id, role="owner"
     )
-    assert (await GQL(app, expired).post(QUERY)).status_code == 200  # still valid now
-    wrong_aud = TokenService(settings.auth.model_copy(update={"audience": "elsewhere"}), real_key)
-    token, _ = wrong_aud.issue(
+    assert (await GQL(app, expired.token).post(QUERY)).status_code == 200  # still valid now
+    wrong_aud = token_service(db, settings, audience="elsewhere")
+    token = await wrong_aud.issue(
         user_id=tenant_a.admin.user_id, tenant_id=tenant_a.ref.id, role="owner"
     )
-    assert (await GQL(app, token).post(QUERY)).status_code == 401
+    assert (await GQL(app, token.token).post(QUERY)).status_code == 401
 
 
 async def test_token_for_tenant_without_membership_is_refused(
-    app, settings, tenant_a, tenant_b
+    app, settings, db, tenant_a, tenant_b
 ) -> None:
-    from crm_core.identity.tokens import TokenService, load_or_create_key
-
-    key = load_or_create_key(settings.auth, settings.data_dir)
-    token, _ = TokenService(settings.auth, key).issue(
+    token = await token_service(db, settings).issue(
         user_id=tenant_a.admin.user_id, tenant_id=tenant_b.ref.id, role="owner"
     )
-    assert (await GQL(app, token).post(QUERY)).status_code == 401
+    assert (await GQL(app, token.token).post(QUERY)).status_code == 401
 
 
 async def test_wrong_password_and_unknown_user_answer_the_same(app, tenant_a) -> None:

@@ -8,13 +8,24 @@ from typing import Any
 import httpx
 
 from crm_core.db.engine import Database
+from crm_core.identity.keys import KeyStore
 from crm_core.identity.principal import Principal
 from crm_core.identity.service import create_user
+from crm_core.identity.tokens import TokenService
+from crm_core.security.crypto import load_master_key
+from crm_core.settings import Settings
 from crm_core.tenancy import TenantRef
 from crm_core.tenants import service as tenants
 from crm_core.tenants.models import Role
 
 PASSWORD = "correct horse battery"
+
+
+def token_service(db: Database, settings: Settings, **auth: Any) -> TokenService:
+    """Tokens signed with the gateway's own keys (same database and master key); ``auth``
+    overrides settings such as the audience or the lifetime."""
+    config = settings.auth.model_copy(update=auth)
+    return TokenService(config, KeyStore(db, load_master_key(settings), config))
 
 
 @dataclass

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from opentelemetry.sdk.trace import SpanProcessor
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -17,10 +18,14 @@ from strawberry.asgi import GraphQL
 
 from crm_api.auth import AuthFailure, authenticate
 from crm_api.context import AppState, Context
+from crm_api.oauth import token_route
 from crm_api.schema import build_schema
+from crm_api.sso import SsoEndpoints
 from crm_core.db.engine import Database
 from crm_core.identity import scopes
-from crm_core.identity.tokens import TokenService, load_or_create_key
+from crm_core.identity.keys import KeyStore
+from crm_core.identity.throttle import Throttle
+from crm_core.identity.tokens import TokenService
 from crm_core.messaging.broker import BrokerDispatcher, build_broker
 from crm_core.messaging.outbox import Dispatcher
 from crm_core.security.crypto import load_master_key
@@ -92,6 +97,7 @@ def create_app(
         graphql_ide="graphiql" if graphiql else None,
         allow_queries_via_get=True,
     )
+    sso = SsoEndpoints(settings, state_ref)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -105,17 +111,25 @@ def create_app(
         if disp is None:
             broker = build_broker(settings)
             disp = BrokerDispatcher(broker)
-        key = load_or_create_key(settings.auth, settings.data_dir)
+        master = load_master_key(settings)
+        # Signing keys live in the database, shared by every gateway process; the first start
+        # creates one.
+        signing_keys = KeyStore(db, master, settings.auth)
+        await signing_keys.refresh()
+        redis = Redis.from_url(settings.require_redis_url())
         state_ref["app"] = AppState(
             settings=settings,
             db=db,
-            tokens=TokenService(settings.auth, key),
+            tokens=TokenService(settings.auth, signing_keys),
             dispatcher=disp,
-            keys=TenantKeys(load_master_key(settings)),
+            keys=TenantKeys(master),
+            throttle=Throttle(redis, settings.auth, namespace=settings.worker.namespace),
         )
         try:
             yield
         finally:
+            await sso.aclose()
+            await redis.aclose()
             if broker is not None:
                 broker.close()
             if database is None:
@@ -126,16 +140,22 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     async def jwks(request: Request) -> Response:
-        key = state_ref["app"].tokens.key
+        # Keys that may still verify: the signing key and retired ones within their window.
+        # Short caching: a verifier that meets an unknown kid should re-fetch anyway.
+        body = await state_ref["app"].tokens.jwks()
         return Response(
-            json.dumps({"keys": [key.as_dict(private=False)]}), media_type="application/json"
+            json.dumps(body),
+            media_type="application/json",
+            headers={"Cache-Control": "public, max-age=60"},
         )
 
     return Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/.well-known/jwks.json", jwks),
+            token_route(state_ref),
             Route("/graphql", AuthGate(graphql_app, state_ref), methods=["GET", "POST"]),
+            sso.mount(),
         ],
         lifespan=lifespan,
     )

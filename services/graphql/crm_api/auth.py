@@ -1,5 +1,10 @@
 """Authentication at the edge: the token names user and tenant; membership and tenant status are
 checked against the control plane on every request, so a suspension or removal takes effect at once.
+
+An API client's token (``claims.client_id`` set) is checked the same way against its
+``core.api_clients`` row: a revoked client's tokens stop on their next request, a suspended
+tenant's clients are refused, and the principal is the client ceiling narrowed to the token's
+scopes (see ``crm_core.identity.api_clients``).
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from sqlalchemy import select
 
 from crm_api.context import AppState
 from crm_core.errors import DomainError
+from crm_core.identity import api_clients
 from crm_core.identity.principal import Principal
 from crm_core.tenancy import TenantRef
 from crm_core.tenants.models import Membership, Tenant, TenantStatus, User
@@ -30,9 +36,18 @@ async def authenticate(app: AppState, authorization: str | None) -> Principal | 
     if scheme.lower() != "bearer" or not token.strip():
         return AuthFailure(401, "UNAUTHENTICATED", "use an Authorization: Bearer <token> header")
     try:
-        claims = app.tokens.verify(token.strip())
+        claims = await app.tokens.verify(token.strip())
     except DomainError:
         return AuthFailure(401, "UNAUTHENTICATED", "invalid or expired token")
+    if claims.client_id is not None:
+        client = await api_clients.access_for_token(
+            app.db, record_id=claims.user_id, client_id=claims.client_id, tenant_id=claims.tenant_id
+        )
+        if client is None:
+            return AuthFailure(401, "UNAUTHENTICATED", "invalid or expired token")
+        if not client.tenant_active:
+            return AuthFailure(403, "FORBIDDEN", "this company's account is suspended")
+        return api_clients.principal_for(client, claims.scopes or frozenset())
     async with app.db.core_session() as session:
         row = (
             await session.execute(

@@ -11,6 +11,7 @@ from strawberry.types import Info as _Info
 from crm_core.db.engine import Database, TenantDatabase
 from crm_core.errors import Unauthenticated
 from crm_core.identity.principal import Principal
+from crm_core.identity.throttle import Throttle
 from crm_core.identity.tokens import TokenService
 from crm_core.messaging.outbox import Dispatcher
 from crm_core.security.tenant_keys import TenantCipher, TenantKeys
@@ -29,6 +30,8 @@ class AppState:
     tokens: TokenService
     dispatcher: Dispatcher
     keys: TenantKeys | None = None
+    # Sign-in throttling (Redis); None only in tools that never sign anyone in.
+    throttle: Throttle | None = None
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
@@ -32,9 +33,11 @@ class HasPermission(BasePermission):
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
         principal = info.context.principal
         if principal is None:
-            self.message = info.context.auth_error or "sign-in required"
-            self.error_extensions = {"code": "UNAUTHENTICATED"}
-            return False
+            # Raised rather than stored on self: one permission object serves concurrent requests.
+            raise GraphQLError(
+                info.context.auth_error or "sign-in required",
+                extensions={"code": "UNAUTHENTICATED"},
+            )
         return bool(principal.allows(self.permission))
 
 

@@ -27,8 +27,11 @@ from crm_api.customers.queries import CustomerQueries
 from crm_api.customers.types import Customer
 from crm_api.enums import RoleEnum
 from crm_api.errors import should_mask
+from crm_api.identity.clients import ApiClientMutations, ApiClientQueries
 from crm_api.identity.members import MemberMutations, MemberQueries
 from crm_api.identity.mutations import IdentityMutations
+from crm_api.identity.queries import IdentityQueries
+from crm_api.identity.sso_admin import SsoAdminMutations, SsoAdminQueries
 from crm_api.node import NodeQueries
 from crm_api.tracing import SafeOpenTelemetryExtension
 from crm_api.users import User
@@ -58,10 +61,28 @@ class ViewerQueries:
 
 
 Query = merge_types(
-    "Query", (ViewerQueries, NodeQueries, MemberQueries, CustomerQueries, ContactQueries)
+    "Query",
+    (
+        ViewerQueries,
+        IdentityQueries,
+        NodeQueries,
+        MemberQueries,
+        SsoAdminQueries,
+        ApiClientQueries,
+        CustomerQueries,
+        ContactQueries,
+    ),
 )
 Mutation = merge_types(
-    "Mutation", (IdentityMutations, MemberMutations, CustomerMutations, ContactMutations)
+    "Mutation",
+    (
+        IdentityMutations,
+        MemberMutations,
+        SsoAdminMutations,
+        ApiClientMutations,
+        CustomerMutations,
+        ContactMutations,
+    ),
 )
 
 

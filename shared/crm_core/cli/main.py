@@ -31,10 +31,12 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 tenant_app = typer.Typer(help="Tenant lifecycle.", no_args_is_help=True)
 user_app = typer.Typer(help="Users and memberships.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+keys_app = typer.Typer(help="Access-token signing keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(user_app, name="user")
 app.add_typer(demo_app, name="demo")
+app.add_typer(keys_app, name="keys")
 app.command("up", help="Start everything (embedded servers when no URLs are set).")(up_cmd.up)
 
 T = TypeVar("T")
@@ -190,6 +192,46 @@ def user_create(
         typer.echo(
             f"user {user.email} ({user.id})" + (f" in {tenant} as {role.value}" if tenant else "")
         )
+
+    _with_db(run)
+
+
+@keys_app.command(
+    "rotate",
+    help="Sign new tokens with a new key; the old key verifies until its tokens have expired.",
+)
+def keys_rotate(
+    revoke_old: bool = typer.Option(
+        False, help="For a leaked key: refuse its tokens at once (everyone signs in again)"
+    ),
+) -> None:
+    from crm_core.identity import keys
+    from crm_core.security.crypto import load_master_key
+
+    settings = load_settings()
+
+    async def run(db: Database) -> None:
+        done = await keys.rotate(
+            db, load_master_key(settings), settings.auth, revoke_old=revoke_old
+        )
+        retired = ", ".join(done.retired) or "none"
+        typer.echo(
+            f"signing with {done.new_kid}; retired {retired}, verifying until "
+            f"{done.verify_until:%Y-%m-%d %H:%M:%S %Z}; {done.pruned} expired key(s) deleted"
+        )
+
+    _with_db(run, settings)
+
+
+@keys_app.command("list", help="Signing keys, newest first.")
+def keys_list() -> None:
+    from crm_core.identity import keys
+
+    async def run(db: Database) -> None:
+        for k in await keys.list_keys(db):
+            state = "signing" if k.retired_at is None else "retired"
+            until = f" until {k.verify_until:%Y-%m-%d %H:%M:%S %Z}" if k.verify_until else ""
+            typer.echo(f"{k.kid}  {k.algorithm}  {state}{until}  created {k.created_at:%Y-%m-%d}")
 
     _with_db(run)
 

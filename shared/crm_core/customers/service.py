@@ -148,7 +148,8 @@ async def create(
     if missing:
         raise DomainError(missing)
     fields = _normalise(fields, default_region=default_region, lenient=lenient)
-    fields.setdefault("owner_id", principal.user_id)
+    # A person owns what they create; an integration's records go to the shared pool.
+    fields.setdefault("owner_id", None if principal.client_id else principal.user_id)
     await _check_owner(session, principal, fields.get("owner_id"))
     if not fields.get("code"):
         fields["code"] = await repository.next_code(session)

@@ -20,6 +20,8 @@ _ALL = _grant(ENTITIES, READ_ACTIONS + WRITE_ACTIONS + ADMIN_ACTIONS) | {
     "users:manage",
     "settings:manage",
     "personal_data:read",
+    # Create, rotate and revoke the company's API clients (owner and admin only).
+    "api_clients:manage",
 }
 MATRIX: dict[Role, frozenset[str]] = {
     Role.owner: frozenset(_ALL),

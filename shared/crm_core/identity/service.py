@@ -1,13 +1,19 @@
-"""Users, memberships and password sign-in.
+"""Users, memberships, sign-in and sessions, password change and reset.
 
-Sign-in answers the same for an unknown e-mail, a wrong password and a tenant the user is not in,
-and spends the same argon2 time on each. Repeated failures slow an account down progressively
-(a short, growing delay) instead of locking it, so an attacker cannot lock a user out for long.
+Sign-in answers the same for an unknown e-mail, a wrong password, an inactive account and a company
+the user is not in, and spends the same argon2 time on each (a dummy hash stands in for a missing
+one). Guesses are throttled per e-mail and per IP (``identity.throttle``), keyed by what was typed,
+so a throttled address with an account and one without answer alike too.
+
+A session is a short-lived access token plus a refresh token (``identity.refresh``): logout, a new
+password and a password reset revoke refresh tokens; access tokens end on their own within minutes.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -16,15 +22,26 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core.db.engine import Database
-from crm_core.errors import DomainError, ErrorCode, Unauthenticated
-from crm_core.identity import passwords
+from crm_core.errors import DomainError, ErrorCode, NotFound, Unauthenticated
+from crm_core.identity import passwords, refresh
 from crm_core.identity.models import Team
+from crm_core.identity.throttle import Throttle
 from crm_core.identity.tokens import TokenService
+from crm_core.settings import AuthSettings
+from crm_core.tenancy import TenantRef
 from crm_core.tenants import repository as tenants_repo
 from crm_core.tenants.models import Membership, Role, Tenant, TenantStatus, User
 
-FREE_FAILURES = 5
-MAX_DELAY = timedelta(minutes=15)
+log = logging.getLogger(__name__)
+
+DENIED = "wrong e-mail, password or company"
+THROTTLED = "too many attempts; wait a little and try again"
+SIGN_IN_AGAIN = "the session has ended; sign in again"
+RESET_MARKER = "PASSWORD-RESET-LINK"  # grep for it until mails go through the outbox
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def normalize_login_email(email: str, field: str = "email") -> str:
@@ -102,52 +119,64 @@ class SignIn:
     tenant_id: uuid.UUID
     tenant_slug: str
     role: Role
+    refresh_token: str
+    refresh_expires_at: int
 
 
-def _delay_for(failures: int) -> timedelta:
-    if failures < FREE_FAILURES:
-        return timedelta(0)
-    return min(timedelta(seconds=2 ** (failures - FREE_FAILURES)), MAX_DELAY)
+def _throttled() -> DomainError:
+    return DomainError.one(None, ErrorCode.LIMIT_EXCEEDED, THROTTLED)
+
+
+def _login_key(email: str) -> tuple[str, bool]:
+    """(the throttle key of what was typed, whether it is a valid address at all)."""
+    try:
+        return normalize_login_email(email), True
+    except DomainError:
+        return email.strip().lower()[:254], False
 
 
 async def login(
-    db: Database, tokens: TokenService, *, email: str, password: str, tenant_slug: str | None
+    db: Database,
+    tokens: TokenService,
+    throttle: Throttle,
+    *,
+    email: str,
+    password: str,
+    tenant_slug: str | None,
+    ip: str | None = None,
+    client_info: str | None = None,
 ) -> SignIn:
-    denied = Unauthenticated("wrong e-mail, password or company")
-    try:
-        address = normalize_login_email(email)
-    except DomainError:
-        address = ""
-    async with db.core_session() as session:
-        user = await tenants_repo.get_user_by_email(session, address) if address else None
-    now = datetime.now(UTC)
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        await passwords.verify_password(None, password)  # same time as any other refusal
-        raise DomainError.one(
-            None, ErrorCode.LIMIT_EXCEEDED, "too many attempts; try again shortly"
-        )
-    ok = await passwords.verify_password(user.password_hash if user else None, password)
-    if user is None or not user.is_active:
+    denied = Unauthenticated(DENIED)
+    address, well_formed = _login_key(email)
+    buckets = throttle.login_buckets(address, ip)
+    if await throttle.wait_seconds(buckets) > 0:
+        raise _throttled()  # before any lookup: the same for addresses with and without account
+    if not well_formed or len(password) > passwords.MAX_LENGTH:
+        # No account can match: refuse before hashing (the length check guards the CPU).
+        await throttle.failed(buckets)
         raise denied
-    async with db.core_transaction() as session:
-        row = await session.get(User, user.id, with_for_update=True)
-        assert row is not None
-        if not ok:
-            row.failed_logins += 1
-            delay = _delay_for(row.failed_logins)
-            row.locked_until = now + delay if delay else None
-            raise_after = denied
-        else:
-            row.failed_logins, row.locked_until, row.last_login_at = 0, None, now
-            if row.password_hash and passwords.needs_rehash(row.password_hash):
-                row.password_hash = await passwords.hash_password(password)
-            raise_after = None
-    if raise_after is not None:
-        raise raise_after
+    async with db.core_session() as session:
+        user = await tenants_repo.get_user_by_email(session, address)
+    stored = user.password_hash if user is not None else None
+    ok = await passwords.verify_password(stored, password)
+    if not ok or user is None or not user.is_active:
+        await throttle.failed(buckets)
+        raise denied
+    await throttle.clear(buckets[0])
     membership, tenant = await _pick_membership(db, user.id, tenant_slug)
     if membership is None or tenant is None:
         raise denied
-    return await start_session(db, tokens, user_id=user.id, tenant=tenant, role=membership.role)
+    assert stored is not None
+    upgraded = await passwords.rehash(password) if passwords.needs_rehash(stored) else None
+    async with db.core_transaction() as session:
+        row = await session.get(User, user.id, with_for_update=True)
+        assert row is not None
+        row.last_login_at, row.failed_logins, row.locked_until = _now(), 0, None
+        if upgraded is not None and row.password_hash == stored:
+            row.password_hash = upgraded  # parameters rose since this hash was made
+    return await start_session(
+        db, tokens, user_id=user.id, tenant=tenant, role=membership.role, client_info=client_info
+    )
 
 
 async def start_session(
@@ -155,21 +184,101 @@ async def start_session(
     tokens: TokenService,
     *,
     user_id: uuid.UUID,
-    tenant: Tenant,
+    tenant: Tenant | TenantRef,
     role: Role,
     client_info: str | None = None,
 ) -> SignIn:
-    """The one place a signed-in session is made (password sign-in, SSO, tenant switch)."""
-    token, expires = tokens.issue(user_id=user_id, tenant_id=tenant.id, role=role.value)
-    return SignIn(token, expires, user_id, tenant.id, tenant.slug, role)
+    """The one place a signed-in session is made (password sign-in, SSO, tenant switch, new
+    password): an access token and the first refresh token of a new family."""
+    access = await tokens.issue(user_id=user_id, tenant_id=tenant.id, role=role.value)
+    async with db.core_transaction() as session:
+        raw, row = await refresh.add(
+            session,
+            tokens.settings,
+            user_id=user_id,
+            tenant_id=tenant.id,
+            now=_now(),
+            client_info=client_info,
+        )
+    return SignIn(
+        access.token,
+        access.expires_at,
+        user_id,
+        tenant.id,
+        tenant.slug,
+        role,
+        raw,
+        int(row.expires_at.timestamp()),
+    )
+
+
+async def refresh_session(
+    db: Database, tokens: TokenService, *, refresh_token: str, client_info: str | None = None
+) -> SignIn:
+    """Rotate the refresh token: a new access token and a successor in the same family.
+
+    One transaction holds the presented row's lock, so of two concurrent uses one waits and then
+    finds the token used (which revokes the family). Refusals that change state (a reuse, a member
+    who left) are committed before they are raised."""
+    denied = Unauthenticated(SIGN_IN_AGAIN)
+    hashed = refresh.digest(refresh_token)
+    if hashed is None:
+        raise denied
+    signed: SignIn | None = None
+    async with db.core_transaction() as session:
+        rotated = await refresh.rotate(
+            session, tokens.settings, hashed, now=_now(), client_info=client_info
+        )
+        if rotated is not None:
+            m, t = rotated.membership, rotated.tenant
+            # Signed before commit: if signing fails, the presented token stays usable.
+            access = await tokens.issue(user_id=m.user_id, tenant_id=t.id, role=m.role.value)
+            signed = SignIn(
+                access.token,
+                access.expires_at,
+                m.user_id,
+                t.id,
+                t.slug,
+                m.role,
+                rotated.raw,
+                int(rotated.successor.expires_at.timestamp()),
+            )
+    if signed is None:
+        raise denied
+    return signed
+
+
+async def logout(db: Database, *, refresh_token: str, everywhere: bool = False) -> None:
+    """End this sign-in (its refresh family), or with ``everywhere`` every sign-in of the user.
+
+    Ending one sign-in is idempotent and answers alike for unknown tokens; ``everywhere`` needs a
+    live token, since it acts on the whole account."""
+    hashed = refresh.digest(refresh_token)
+    denied = Unauthenticated(SIGN_IN_AGAIN)
+    if hashed is None:
+        if everywhere:
+            raise denied
+        return
+    now = _now()
+    async with db.core_transaction() as session:
+        row = await refresh.get_by_hash(session, hashed)
+        if row is None:
+            if everywhere:
+                raise denied
+            return
+        live = refresh.state_of(row, now) is refresh.State.valid
+        if everywhere and live:
+            await refresh.revoke_user(session, row.user_id, now)
+        else:
+            await refresh.revoke_family(session, row.family_id, now)
+    if everywhere and not live:
+        raise denied
 
 
 async def _pick_membership(
     db: Database, user_id: uuid.UUID, tenant_slug: str | None
 ) -> tuple[Membership | None, Tenant | None]:
-    async with db.core_session() as session:
-        pairs = await tenants_repo.memberships_of(session, user_id)
-    live = [(m, t) for m, t in pairs if t.status is TenantStatus.active]
+    live = await my_tenants(db, user_id)
     if tenant_slug:
         for m, t in live:
             if t.slug == tenant_slug.strip().lower():
@@ -182,3 +291,132 @@ async def _pick_membership(
             "tenant", ErrorCode.REQUIRED, "you belong to several companies; name one"
         )
     return None, None
+
+
+async def my_tenants(db: Database, user_id: uuid.UUID) -> Sequence[tuple[Membership, Tenant]]:
+    """The companies the user may work in now (active and provisioned), by slug."""
+    async with db.core_session() as session:
+        pairs = await tenants_repo.memberships_of(session, user_id)
+    return [
+        (m, t) for m, t in pairs if t.status is TenantStatus.active and t.provisioned_at is not None
+    ]
+
+
+async def switch_tenant(
+    db: Database,
+    tokens: TokenService,
+    *,
+    user_id: uuid.UUID,
+    tenant_slug: str,
+    client_info: str | None = None,
+) -> SignIn:
+    """A session in another company of the user's; any other slug is "not found"."""
+    membership, tenant = await _pick_membership(db, user_id, tenant_slug.strip() or "-")
+    if membership is None or tenant is None:
+        raise NotFound("tenant", "company")
+    return await start_session(
+        db, tokens, user_id=user_id, tenant=tenant, role=membership.role, client_info=client_info
+    )
+
+
+async def change_password(
+    db: Database,
+    tokens: TokenService,
+    throttle: Throttle,
+    *,
+    user_id: uuid.UUID,
+    tenant: TenantRef,
+    role: Role,
+    current_password: str,
+    new_password: str,
+    ip: str | None = None,
+    client_info: str | None = None,
+) -> SignIn:
+    """Check the current password (throttled like sign-in), store the new one, end every other
+    sign-in of the user, and return a fresh session in the current company."""
+    passwords.check_policy(new_password, "new_password")
+    if new_password == current_password:
+        raise DomainError.one("new_password", ErrorCode.INVALID, "choose a new password")
+    async with db.core_session() as session:
+        user = await session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise Unauthenticated(SIGN_IN_AGAIN)
+    buckets = throttle.login_buckets(user.email, ip)
+    if await throttle.wait_seconds(buckets) > 0:
+        raise _throttled()
+    if len(current_password) > passwords.MAX_LENGTH or not await passwords.verify_password(
+        user.password_hash, current_password
+    ):
+        await throttle.failed(buckets)
+        raise DomainError.one("current_password", ErrorCode.INVALID, "not your current password")
+    await throttle.clear(buckets[0])
+    hashed = await passwords.hash_password(new_password, "new_password")
+    now = _now()
+    async with db.core_transaction() as session:
+        row = await session.get(User, user_id, with_for_update=True)
+        assert row is not None
+        row.password_hash = hashed
+        revoked = await refresh.revoke_user(session, user_id, now)
+        await passwords.void_reset_tokens(session, user_id, now)
+    log.info("password changed for user %s; %d refresh tokens revoked", user_id, revoked)
+    return await start_session(
+        db, tokens, user_id=user_id, tenant=tenant, role=role, client_info=client_info
+    )
+
+
+async def request_password_reset(
+    db: Database, throttle: Throttle, settings: AuthSettings, *, email: str, ip: str | None = None
+) -> None:
+    """Send a single-use reset link to the address if it has an active account. The caller answers
+    the same whatever happens here; the work is the same two statements with or without account.
+
+    Until the notification outbox exists the link is logged at WARNING under ``RESET_MARKER``;
+    the token appears in no other log."""
+    try:
+        address = normalize_login_email(email)
+    except DomainError:
+        return
+    buckets = throttle.reset_buckets(address, ip)
+    if await throttle.wait_seconds(buckets) > 0:
+        log.info("password reset request held back by the throttle")
+        return
+    await throttle.failed(buckets)  # every request counts: nobody can bomb a mailbox
+    raw, hashed = passwords.new_reset_token()
+    now = _now()
+    expires = now + timedelta(seconds=settings.password_reset_ttl_seconds)
+    async with db.core_transaction() as session:
+        created = await passwords.store_reset_token(
+            session, email=address, hashed=hashed, now=now, expires=expires
+        )
+    if created:
+        link = f"{settings.password_reset_url}#token={raw}"
+        log.warning("%s for %s (no mail outbox yet): %s", RESET_MARKER, address, link)
+
+
+async def reset_password(
+    db: Database, throttle: Throttle, *, token: str, new_password: str
+) -> None:
+    """Set a new password with a reset link's token (once, before it expires); every sign-in of
+    the user ends, and the e-mail's sign-in throttle is cleared."""
+    invalid = DomainError.one("token", ErrorCode.INVALID, "this link is invalid, used or expired")
+    passwords.check_policy(new_password, "new_password")
+    hashed = passwords.reset_digest(token)
+    if hashed is None:
+        raise invalid
+    async with db.core_session() as session:
+        found = await passwords.find_reset_token(session, hashed)
+    if found is None or not passwords.reset_usable(found, _now()):
+        raise invalid  # checked before hashing, so junk tokens cost no argon2 time
+    new_hash = await passwords.hash_password(new_password, "new_password")
+    now = _now()
+    async with db.core_transaction() as session:
+        row = await passwords.find_reset_token(session, hashed, lock=True)
+        user = await session.get(User, found.user_id, with_for_update=True)
+        if not passwords.reset_usable(row, now) or user is None or not user.is_active:
+            raise invalid
+        user.password_hash = new_hash
+        await passwords.void_reset_tokens(session, user.id, now)
+        await refresh.revoke_user(session, user.id, now)
+        email = user.email
+    await throttle.clear(throttle.login_buckets(email, None)[0])
+    log.info("password reset for user %s", found.user_id)
