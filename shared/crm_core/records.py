@@ -4,6 +4,7 @@ soft delete, restore, destroy. Domain services call these and add their own rule
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -34,6 +35,21 @@ async def get(
     if not include_deleted:
         stmt = stmt.where(table.deleted_at.is_(None))
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_many(
+    session: AsyncSession,
+    model: type[R],
+    ids: Sequence[uuid.UUID],
+    *,
+    visible: ColumnElement[bool] | None = None,
+) -> Sequence[R]:
+    """Live records among ``ids`` (in no particular order), within ``visible``."""
+    table: Any = model
+    stmt = select(model).where(table.id.in_(ids), table.deleted_at.is_(None))
+    if visible is not None:
+        stmt = stmt.where(visible)
+    return (await session.execute(stmt)).scalars().all()
 
 
 async def get_for_write(

@@ -89,7 +89,7 @@ def data_dir() -> Iterator[Path]:
         tempfile.mkdtemp(prefix="crm-up-test-")
     )  # not under pytest's 0700 tmp (see runtime tests)
     yield path
-    from crm_core.runtime.embedded import EmbeddedPostgres
+    from crm_core.runtime.embedded_postgres import EmbeddedPostgres
 
     EmbeddedPostgres(path).stop()
     shutil.rmtree(path, ignore_errors=True)

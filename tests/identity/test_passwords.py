@@ -12,7 +12,7 @@ from argon2.profiles import RFC_9106_LOW_MEMORY
 from crmtest import PASSWORD
 from sqlalchemy import select, update
 
-from crm_core.identity import passwords, service
+from crm_core.identity import password_reset, passwords
 from crm_core.identity.models import PasswordResetToken
 from crm_core.tenants.models import User
 
@@ -74,7 +74,7 @@ async def _request(ident, caplog, email: str) -> str | None:
         return None
     assert len(found) == 1
     record = found[0]
-    assert record.levelno == logging.WARNING and service.RESET_MARKER in record.getMessage()
+    assert record.levelno == logging.WARNING and password_reset.RESET_MARKER in record.getMessage()
     match = LINK.search(record.getMessage())
     assert match is not None
     return match.group(1)
@@ -135,7 +135,7 @@ async def test_reset_request_answers_the_same_for_unknown_addresses(ident, caplo
     caplog.set_level(logging.DEBUG)
     assert await _request(ident, caplog, "nobody-here@example.cn") is None
     assert await _request(ident, caplog, "not an address") is None
-    assert not [r for r in caplog.records if service.RESET_MARKER in r.getMessage()]
+    assert not [r for r in caplog.records if password_reset.RESET_MARKER in r.getMessage()]
 
 
 async def test_reset_requests_per_address_are_limited_silently(ident, caplog, settings) -> None:

@@ -604,7 +604,7 @@ async def test_production_needs_https_issuers_and_a_cookie_secret(settings):
 
     from crm_api.sso import SsoEndpoints
     from crm_core.errors import DomainError
-    from crm_core.identity.sso import check_provider_url
+    from crm_core.identity.sso_providers import check_provider_url
     from crm_core.settings import Environment
 
     prod = settings.model_copy(update={"environment": Environment.production})

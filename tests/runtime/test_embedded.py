@@ -23,7 +23,9 @@ import redis
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from crm_core.runtime.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedServerError
+from crm_core.runtime.embedded_postgres import EmbeddedPostgres
+from crm_core.runtime.embedded_processes import EmbeddedServerError
+from crm_core.runtime.embedded_redis import EmbeddedRedis
 
 pytestmark = pytest.mark.embedded
 
@@ -177,7 +179,7 @@ def test_redis_takes_over_from_a_crashed_run(data_dir: Path) -> None:
         "import os, signal, sys\n"
         "from pathlib import Path\n"
         "import redis\n"
-        "from crm_core.runtime.embedded import EmbeddedRedis\n"
+        "from crm_core.runtime.embedded_redis import EmbeddedRedis\n"
         "server = EmbeddedRedis(Path(sys.argv[1]))\n"
         "server.start()\n"
         "redis.Redis.from_url(server.url).set('crm:key', 'survives')\n"

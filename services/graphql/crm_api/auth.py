@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from crm_api.context import AppState
 from crm_core.errors import DomainError
-from crm_core.identity import api_clients
+from crm_core.identity import api_client_auth
 from crm_core.identity.principal import Principal
 from crm_core.tenancy import TenantRef
 from crm_core.tenants.models import Membership, Tenant, TenantStatus, User
@@ -40,14 +40,14 @@ async def authenticate(app: AppState, authorization: str | None) -> Principal | 
     except DomainError:
         return AuthFailure(401, "UNAUTHENTICATED", "invalid or expired token")
     if claims.client_id is not None:
-        client = await api_clients.access_for_token(
+        client = await api_client_auth.access_for_token(
             app.db, record_id=claims.user_id, client_id=claims.client_id, tenant_id=claims.tenant_id
         )
         if client is None:
             return AuthFailure(401, "UNAUTHENTICATED", "invalid or expired token")
         if not client.tenant_active:
             return AuthFailure(403, "FORBIDDEN", "this company's account is suspended")
-        return api_clients.principal_for(client, claims.scopes or frozenset())
+        return api_client_auth.principal_for(client, claims.scopes or frozenset())
     async with app.db.core_session() as session:
         row = (
             await session.execute(

@@ -46,7 +46,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from crm_api.context import AppState
-from crm_core.identity import api_clients
+from crm_core.identity import api_client_auth, api_clients
 
 TOKEN_PATH = "/oauth/token"  # noqa: S105 - a path, not a secret
 GRANT_TYPE = "client_credentials"
@@ -160,14 +160,14 @@ class TokenEndpoint:
             error.description = f"only {GRANT_TYPE} is supported here"
             raise error
         client_id, secret, basic = _credentials(request, form)
-        client = await api_clients.authenticate(app.db, client_id, secret)
+        client = await api_client_auth.authenticate(app.db, client_id, secret)
         if client is None:
             raise _invalid_client(basic=basic)
         if not client.tenant_active:
             raise UnauthorizedClientError(description="this company's account is suspended")
         try:
-            scopes = api_clients.narrow_scopes(client.scopes, form.get("scope"))
-        except api_clients.InvalidScope:
+            scopes = api_client_auth.narrow_scopes(client.scopes, form.get("scope"))
+        except api_client_auth.InvalidScope:
             raise InvalidScopeError(
                 description="ask only for scopes this client was granted"
             ) from None

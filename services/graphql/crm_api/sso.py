@@ -60,7 +60,7 @@ from starlette.routing import Mount, Route, Router
 
 from crm_api.context import AppState
 from crm_core.errors import DomainError
-from crm_core.identity import sso
+from crm_core.identity import sso_accounts, sso_providers
 from crm_core.identity.models import SsoProvider
 from crm_core.identity.service import start_session
 from crm_core.security.crypto import load_master_key
@@ -120,7 +120,7 @@ def vet_metadata(metadata: dict[str, Any], provider: SsoProvider, settings: Sett
         if not isinstance(value, str):
             raise ProviderProblem(f"the discovery document has no {name}")
         try:
-            sso.check_provider_url(value, settings, name)
+            sso_providers.check_provider_url(value, settings, name)
         except DomainError:
             raise ProviderProblem(f"the {name} is not an https URL") from None
     methods = metadata.get("code_challenge_methods_supported")
@@ -253,7 +253,7 @@ class SsoEndpoints:
         client = oauth.register(
             name=f"sso_{provider.id.hex}",
             client_id=provider.client_id,
-            client_secret=sso.client_secret(load_master_key(self._settings), provider),
+            client_secret=sso_providers.client_secret(load_master_key(self._settings), provider),
             server_metadata_url=discovery_url(provider.issuer),
             client_kwargs={
                 "scope": SCOPE,
@@ -281,7 +281,7 @@ class SsoEndpoints:
             provider_id = uuid.UUID(request.path_params["provider_id"])
         except ValueError:
             return _error(404, "not_found", "sign-in provider not found")
-        found = await sso.provider_for_login(
+        found = await sso_providers.provider_for_login(
             self._app.db, tenant_slug=request.path_params["tenant_slug"], provider_id=provider_id
         )
         if found is None:
@@ -321,7 +321,7 @@ class SsoEndpoints:
         if raw is None:
             return bad_state
         flow = json.loads(raw)
-        found = await sso.provider_for_callback(
+        found = await sso_providers.provider_for_callback(
             self._app.db,
             provider_id=uuid.UUID(flow["provider"]),
             tenant_id=uuid.UUID(flow["tenant"]),
@@ -360,7 +360,7 @@ class SsoEndpoints:
         claims = token.get("userinfo")
         if not claims:
             return _error(401, "invalid_id_token", "the provider returned no id token")
-        identity = sso.ExternalIdentity(
+        identity = sso_accounts.ExternalIdentity(
             issuer=claims["iss"],
             subject=str(claims["sub"]),
             email=claims.get("email") if isinstance(claims.get("email"), str) else None,
@@ -368,7 +368,7 @@ class SsoEndpoints:
             name=claims.get("name") if isinstance(claims.get("name"), str) else None,
         )
         try:
-            account = await sso.resolve_account(
+            account = await sso_accounts.resolve_account(
                 self._app.db, provider_id=provider.id, identity=identity
             )
         except DomainError as exc:

@@ -31,7 +31,8 @@ def up(
     demo_customers: int = typer.Option(1000, min=1, max=200_000),
     workers: int = typer.Option(1, min=1, max=16, help="Worker processes"),
 ) -> None:
-    from crm_core.runtime.embedded import EmbeddedPostgres, EmbeddedRedis
+    from crm_core.runtime.embedded_postgres import EmbeddedPostgres
+    from crm_core.runtime.embedded_redis import EmbeddedRedis
     from crm_core.runtime.supervisor import Supervisor, wait_for_http
 
     started = time.perf_counter()

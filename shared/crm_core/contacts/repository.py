@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from crm_core import records
 from crm_core.contacts.models import Contact
 from crm_core.customers import repository as customers_repo
 from crm_core.identity.principal import DataScope
@@ -34,17 +35,15 @@ async def get(
     include_deleted: bool = False,
     scope: DataScope | None = None,
 ) -> Contact | None:
-    stmt = select(Contact).where(Contact.id == contact_id, visible(scope))
-    if not include_deleted:
-        stmt = stmt.where(live())
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await records.get(
+        session, Contact, contact_id, include_deleted=include_deleted, visible=visible(scope)
+    )
 
 
 async def get_many(
     session: AsyncSession, ids: Sequence[uuid.UUID], *, scope: DataScope | None = None
 ) -> Sequence[Contact]:
-    stmt = select(Contact).where(Contact.id.in_(ids), live(), visible(scope))
-    return (await session.execute(stmt)).scalars().all()
+    return await records.get_many(session, Contact, ids, visible=visible(scope))
 
 
 async def by_customers(

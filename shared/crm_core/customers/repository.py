@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_core import records
 from crm_core.customers.models import Customer, customer_code_seq
 from crm_core.identity.principal import DataScope
 from crm_core.query.search import search_predicate
@@ -39,17 +40,15 @@ async def get(
     include_deleted: bool = False,
     scope: DataScope | None = None,
 ) -> Customer | None:
-    stmt = select(Customer).where(Customer.id == customer_id, visible(scope))
-    if not include_deleted:
-        stmt = stmt.where(live())
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await records.get(
+        session, Customer, customer_id, include_deleted=include_deleted, visible=visible(scope)
+    )
 
 
 async def get_many(
     session: AsyncSession, ids: Sequence[uuid.UUID], *, scope: DataScope | None = None
 ) -> Sequence[Customer]:
-    stmt = select(Customer).where(Customer.id.in_(ids), live(), visible(scope))
-    return (await session.execute(stmt)).scalars().all()
+    return await records.get_many(session, Customer, ids, visible=visible(scope))
 
 
 async def get_by_code(session: AsyncSession, code: str) -> Customer | None:

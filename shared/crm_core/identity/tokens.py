@@ -76,25 +76,7 @@ class TokenService:
         return self._keys
 
     async def issue(self, *, user_id: uuid.UUID, tenant_id: uuid.UUID, role: str) -> IssuedToken:
-        key = await self._keys.signing_key()
-        now = int(time.time())
-        expires = now + self._settings.access_token_ttl_seconds
-        token_id = uuid.uuid4().hex
-        claims = {
-            "iss": self._settings.issuer,
-            "aud": self._settings.audience,
-            "sub": str(user_id),
-            "tid": str(tenant_id),
-            "role": role,
-            "typ": TOKEN_TYPE,
-            "iat": now,
-            "nbf": now,
-            "exp": expires,
-            "jti": token_id,
-        }
-        header = {"alg": ALGORITHM, "kid": key.kid, "typ": HEADER_TYPE}
-        token = jwt.encode(header, claims, key, algorithms=[ALGORITHM])
-        return IssuedToken(token, expires, token_id)
+        return await self._sign(subject=user_id, tenant_id=tenant_id, role=role, extra={})
 
     async def issue_client(
         self,
@@ -107,19 +89,26 @@ class TokenService:
     ) -> IssuedToken:
         """An API client's access token (client-credentials grant): ``cid`` marks it as a
         client's, ``scope`` (RFC 8693 §4.2 form, space-separated) is what it may do."""
+        extra = {"cid": client_id, "scope": " ".join(sorted(scopes))}
+        return await self._sign(
+            subject=client_record_id, tenant_id=tenant_id, role=role, extra=extra
+        )
+
+    async def _sign(
+        self, *, subject: uuid.UUID, tenant_id: uuid.UUID, role: str, extra: dict[str, str]
+    ) -> IssuedToken:
         key = await self._keys.signing_key()
         now = int(time.time())
         expires = now + self._settings.access_token_ttl_seconds
         token_id = uuid.uuid4().hex
-        claims = {
+        claims: dict[str, Any] = {
             "iss": self._settings.issuer,
             "aud": self._settings.audience,
-            "sub": str(client_record_id),
+            "sub": str(subject),
             "tid": str(tenant_id),
             "role": role,
             "typ": TOKEN_TYPE,
-            "cid": client_id,
-            "scope": " ".join(sorted(scopes)),
+            **extra,
             "iat": now,
             "nbf": now,
             "exp": expires,

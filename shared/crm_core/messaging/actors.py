@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import dramatiq
+from sqlalchemy import select
 
 from crm_core.db.engine import Database, TenantDatabase
+from crm_core.identity.permissions import allows
 from crm_core.messaging.outbox import Dispatcher
 from crm_core.settings import Settings
 from crm_core.tenancy import TenantRef, bind_log_tenant
+from crm_core.tenants.models import Membership
 from crm_core.tenants.service import active_ref
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,9 @@ class ActorSpec:
     max_backoff_ms: int
     time_limit_ms: int
     tenant_scoped: bool
+    # The permission the user a message acts for (``on_behalf_of``) must still hold when the job
+    # runs: a role changed or a member removed since the request stops the job.
+    permission: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -74,6 +80,7 @@ def _declare(
             min_backoff_ms=opts.pop("min_backoff_ms", 1_000),
             max_backoff_ms=opts.pop("max_backoff_ms", 300_000),
             time_limit_ms=opts.pop("time_limit_ms", 600_000),
+            permission=opts.pop("permission", None),
             tenant_scoped=tenant_scoped,
             options=opts,
         )
@@ -120,6 +127,16 @@ def _wrap(spec: ActorSpec, runtime: WorkerRuntime) -> Callable[..., Awaitable[An
                 log.warning("skipping %s: tenant %s is not active", spec.name, tenant_id)
                 return None
             bind_log_tenant(tenant)
+            on_behalf_of = kwargs.pop("on_behalf_of", None)
+            if (
+                spec.permission
+                and on_behalf_of
+                and not await may_act(db, tenant, on_behalf_of, spec.permission)
+            ):
+                log.warning(
+                    "refusing %s: the requesting user may no longer %s", spec.name, spec.permission
+                )
+                return None
             tdb: TenantDatabase = db.tenant(tenant)
             return await spec.fn(tdb=tdb, runtime=runtime, **kwargs)
         finally:
@@ -128,6 +145,25 @@ def _wrap(spec: ActorSpec, runtime: WorkerRuntime) -> Callable[..., Awaitable[An
     run.__name__ = spec.fn.__name__
     run.__qualname__ = spec.fn.__qualname__
     return run
+
+
+async def may_act(db: Database, tenant: TenantRef, user_id: str, permission: str) -> bool:
+    """Whether ``user_id`` is an active member of the tenant whose role grants ``permission``."""
+    try:
+        uid = uuid.UUID(str(user_id))
+    except ValueError:
+        return False
+    async with db.core_session() as session:
+        role = (
+            await session.execute(
+                select(Membership.role).where(
+                    Membership.tenant_id == tenant.id,
+                    Membership.user_id == uid,
+                    Membership.is_active.is_(True),
+                )
+            )
+        ).scalar_one_or_none()
+    return role is not None and allows(role, permission)
 
 
 def bind_all(

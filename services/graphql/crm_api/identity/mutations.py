@@ -1,5 +1,6 @@
 """Sign-in, sessions and passwords over GraphQL. Thin: each resolver calls ``identity.service``
-and maps expected failures to ``errors``; every refusal of a credential reads the same."""
+(or ``identity.password_reset``) and maps expected failures to ``errors``; every refusal of a
+credential reads the same."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from crm_api.identity.types import (
     SwitchTenantPayload,
 )
 from crm_core.errors import DomainError
-from crm_core.identity import service
+from crm_core.identity import password_reset, service
 
 
 @strawberry.type
@@ -101,7 +102,7 @@ class IdentityMutations:
     ) -> ChangePasswordPayload:
         app, me = info.context.app, person(info)
         try:
-            signed = await service.change_password(
+            signed = await password_reset.change_password(
                 app.db,
                 app.tokens,
                 throttle(info),
@@ -123,7 +124,7 @@ class IdentityMutations:
     )
     async def request_password_reset(self, info: Info, email: str) -> RequestPasswordResetPayload:
         app = info.context.app
-        await service.request_password_reset(
+        await password_reset.request_password_reset(
             app.db, throttle(info), app.settings.auth, email=email, ip=client_ip(info)
         )
         return RequestPasswordResetPayload(ok=True, errors=[])
@@ -135,7 +136,7 @@ class IdentityMutations:
         self, info: Info, token: str, new_password: str
     ) -> ResetPasswordPayload:
         try:
-            await service.reset_password(
+            await password_reset.reset_password(
                 info.context.app.db, throttle(info), token=token, new_password=new_password
             )
         except DomainError as exc:

@@ -15,7 +15,7 @@ from crm_api.errors import UserError, as_graphql_errors, user_errors
 from crm_api.permissions import requires
 from crm_api.relay import from_global_id, to_global_id
 from crm_core.errors import DomainError
-from crm_core.identity import sso
+from crm_core.identity import sso_providers
 from crm_core.identity.models import SsoProvider as Row
 from crm_core.security.crypto import load_master_key
 
@@ -94,7 +94,9 @@ class SsoAdminQueries:
     )
     async def sso_providers(self, info: Info) -> list[SsoProvider]:
         principal = info.context.require_principal()
-        rows = await as_graphql_errors(lambda: sso.list_providers(info.context.app.db, principal))
+        rows = await as_graphql_errors(
+            lambda: sso_providers.list_providers(info.context.app.db, principal)
+        )
         return [SsoProvider.from_model(r, principal.tenant.slug) for r in rows]
 
 
@@ -110,7 +112,7 @@ class SsoAdminMutations:
         ctx = info.context
         principal = ctx.require_principal()
         try:
-            row = await sso.register_provider(
+            row = await sso_providers.register_provider(
                 ctx.app.db,
                 principal,
                 key=load_master_key(ctx.settings),
@@ -134,7 +136,7 @@ class SsoAdminMutations:
         ctx = info.context
         principal = ctx.require_principal()
         try:
-            row = await sso.update_provider(
+            row = await sso_providers.update_provider(
                 ctx.app.db,
                 principal,
                 _pk(id),
@@ -161,7 +163,7 @@ class SsoAdminMutations:
         ctx = info.context
         principal = ctx.require_principal()
         try:
-            row = await sso.disable_provider(ctx.app.db, principal, _pk(id))
+            row = await sso_providers.disable_provider(ctx.app.db, principal, _pk(id))
         except DomainError as exc:
             return SsoProviderPayload(sso_provider=None, errors=user_errors(exc))
         return SsoProviderPayload(

