@@ -18,6 +18,7 @@ from strawberry.asgi import GraphQL
 
 from crm_api.auth import AuthFailure, authenticate
 from crm_api.context import AppState, Context
+from crm_api.http import GraphQLOverHTTP
 from crm_api.oauth import token_route
 from crm_api.schema import build_schema
 from crm_api.sso import SsoEndpoints
@@ -154,7 +155,11 @@ def create_app(
             Route("/healthz", healthz),
             Route("/.well-known/jwks.json", jwks),
             token_route(state_ref),
-            Route("/graphql", AuthGate(graphql_app, state_ref), methods=["GET", "POST"]),
+            Route(
+                "/graphql",
+                GraphQLOverHTTP(AuthGate(graphql_app, state_ref)),
+                methods=["GET", "POST"],
+            ),
             sso.mount(),
         ],
         lifespan=lifespan,
