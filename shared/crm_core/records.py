@@ -8,13 +8,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from crm_core.audit import service as audit
 from crm_core.db.base import AuditedMixin
-from crm_core.errors import Conflict, NotFound
+from crm_core.errors import Conflict, DomainError, ErrorCode, NotFound
 from crm_core.identity.principal import Principal
+from crm_core.tenants.repository import is_member
 
 R = TypeVar("R", bound=AuditedMixin)
 
@@ -50,6 +52,52 @@ async def get_many(
     if visible is not None:
         stmt = stmt.where(visible)
     return (await session.execute(stmt)).scalars().all()
+
+
+async def by_parents(
+    session: AsyncSession,
+    model: type[R],
+    parent: Any,
+    parent_ids: Sequence[uuid.UUID],
+    *,
+    order_by: Sequence[Any],
+    limit: int,
+) -> dict[uuid.UUID, list[R]]:
+    """Live children of many parents in one statement, at most ``limit`` per parent, each
+    parent's in ``order_by`` order (a window function: a page of parents costs one statement,
+    and one parent with thousands of children cannot swell it)."""
+    table: Any = model
+    ranked = (
+        select(
+            model,
+            func.row_number().over(partition_by=parent, order_by=list(order_by)).label("rn"),
+        )
+        .where(parent.in_(parent_ids), table.deleted_at.is_(None))
+        .subquery()
+    )
+    row = aliased(model, ranked)
+    key = parent.key
+    stmt = select(row).where(ranked.c.rn <= limit).order_by(ranked.c[key], ranked.c.rn)
+    grouped: dict[uuid.UUID, list[R]] = {pid: [] for pid in parent_ids}
+    for child in (await session.execute(stmt)).scalars():
+        grouped[getattr(child, key)].append(child)
+    return grouped
+
+
+async def check_member(
+    session: AsyncSession, principal: Principal, user_id: uuid.UUID | None, field: str
+) -> None:
+    """A user a record points to (owner, staff) stays inside the tenant: a member of this company,
+    and covered by the writer's data scope (a sales rep can neither hand a record to a stranger
+    and so lose it, nor plant records on others). None is the shared pool: ``all`` scope only."""
+    if user_id is None:
+        if not principal.data_scope.covers_owner(None):
+            raise DomainError.one(field, ErrorCode.FORBIDDEN, "only your own records")
+        return
+    if not await is_member(session, principal.tenant.id, user_id):
+        raise DomainError.one(field, ErrorCode.NOT_FOUND, "no such user in this company")
+    if not principal.data_scope.covers_owner(user_id):
+        raise DomainError.one(field, ErrorCode.FORBIDDEN, "outside the records you manage")
 
 
 async def get_for_write(

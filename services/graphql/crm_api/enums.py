@@ -10,6 +10,8 @@ import strawberry
 
 from crm_core.contacts.models import ContactChannel
 from crm_core.customers import models as cm
+from crm_core.followups.models import FollowUpStatus
+from crm_core.interactions.models import InteractionChannel
 from crm_core.tenants.models import Role
 
 
@@ -41,3 +43,5 @@ AreaType = gql_enum(cm.AreaType)
 IncomeBand = gql_enum(cm.IncomeBand)
 ContactChannelEnum = gql_enum(ContactChannel)
 RoleEnum = gql_enum(Role)
+InteractionChannelEnum = gql_enum(InteractionChannel, "How the contact with the customer was made.")
+FollowUpStatusEnum = gql_enum(FollowUpStatus)

@@ -4,7 +4,7 @@ concurrently and one AsyncSession must never serve two tasks."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -14,7 +14,11 @@ from crm_core.contacts.models import Contact
 from crm_core.customers import repository as customers_repo
 from crm_core.customers.models import Customer
 from crm_core.db.engine import TenantDatabase
+from crm_core.followups import repository as followups_repo
+from crm_core.followups.models import FollowUp
 from crm_core.identity.principal import Principal
+from crm_core.interactions import repository as interactions_repo
+from crm_core.interactions.models import Interaction
 from crm_core.tenants import repository as tenants_repo
 from crm_core.tenants.models import User
 
@@ -27,6 +31,11 @@ class Loaders:
         self.contacts_by_customer_id = DataLoader(self._contacts_by_customer)
         self.contact_by_id = DataLoader(self._contacts_by_id)
         self.user_by_id = DataLoader(self._users_by_id)
+        self.interaction_by_id = DataLoader(self._interactions_by_id)
+        self.follow_up_by_id = DataLoader(self._follow_ups_by_id)
+        # Keyed by (customer id, per-customer limit): a page of customers is one statement.
+        self.interactions_by_customer_id = DataLoader(self._interactions_by_customer)
+        self.follow_ups_by_customer_id = DataLoader(self._follow_ups_by_customer)
 
     async def _customers_by_id(self, ids: Sequence[uuid.UUID]) -> list[Customer | None]:
         async with self._tdb.read() as session:
@@ -42,6 +51,40 @@ class Loaders:
         async with self._tdb.read() as session:
             grouped = await contacts_repo.by_customers(session, ids)
         return [grouped.get(i, []) for i in ids]
+
+    async def _interactions_by_id(self, ids: Sequence[uuid.UUID]) -> list[Interaction | None]:
+        async with self._tdb.read() as session:
+            rows = await interactions_repo.get_many(session, ids, scope=self._principal.data_scope)
+        return _in_order(ids, {r.id: r for r in rows})
+
+    async def _follow_ups_by_id(self, ids: Sequence[uuid.UUID]) -> list[FollowUp | None]:
+        async with self._tdb.read() as session:
+            rows = await followups_repo.get_many(session, ids, scope=self._principal.data_scope)
+        return _in_order(ids, {r.id: r for r in rows})
+
+    async def _interactions_by_customer(
+        self, keys: Sequence[tuple[uuid.UUID, int]]
+    ) -> list[list[Interaction]]:
+        return await self._children(keys, interactions_repo.by_customers)
+
+    async def _follow_ups_by_customer(
+        self, keys: Sequence[tuple[uuid.UUID, int]]
+    ) -> list[list[FollowUp]]:
+        return await self._children(keys, followups_repo.by_customers)
+
+    async def _children(
+        self,
+        keys: Sequence[tuple[uuid.UUID, int]],
+        fetch: Callable[..., Awaitable[dict[uuid.UUID, list[Any]]]],
+    ) -> list[list[Any]]:
+        """One statement per distinct limit in the batch (one, unless aliases ask for more)."""
+        found: dict[tuple[uuid.UUID, int], list[Any]] = {}
+        async with self._tdb.read() as session:
+            for limit in sorted({limit for _, limit in keys}):
+                ids = list(dict.fromkeys(cid for cid, lim in keys if lim == limit))
+                grouped = await fetch(session, ids, limit=limit)
+                found.update({(cid, limit): grouped.get(cid, []) for cid in ids})
+        return [found[k] for k in keys]
 
     async def _users_by_id(self, ids: Sequence[uuid.UUID]) -> list[User | None]:
         # Only members of this tenant: an owner id from elsewhere resolves to nothing.

@@ -11,6 +11,8 @@ from crm_api.contacts.types import Contact
 from crm_api.context import Info
 from crm_api.customers.types import Customer
 from crm_api.errors import as_graphql_errors
+from crm_api.followups.types import FollowUp
+from crm_api.interactions.types import Interaction
 from crm_api.relay import Node, from_global_id
 from crm_api.users import User
 from crm_core.errors import Forbidden
@@ -28,6 +30,16 @@ async def _contact(info: Info, pk: Any) -> Node | None:
     return Contact.from_model(row, info.context.mask_personal) if row else None
 
 
+async def _interaction(info: Info, pk: Any) -> Node | None:
+    row = await info.context.loaders.interaction_by_id.load(pk)
+    return Interaction.from_model(row) if row else None
+
+
+async def _follow_up(info: Info, pk: Any) -> Node | None:
+    row = await info.context.loaders.follow_up_by_id.load(pk)
+    return FollowUp.from_model(row) if row else None
+
+
 async def _user(info: Info, pk: Any) -> Node | None:
     row = await info.context.loaders.user_by_id.load(pk)
     return User.from_model(row) if row else None
@@ -36,6 +48,8 @@ async def _user(info: Info, pk: Any) -> Node | None:
 RESOLVERS: dict[str, tuple[str | None, Resolver]] = {
     "Customer": ("customer:read", _customer),
     "Contact": ("contact:read", _contact),
+    "Interaction": ("interaction:read", _interaction),
+    "FollowUp": ("followup:read", _follow_up),
     "User": (None, _user),
 }
 

@@ -27,11 +27,17 @@ from crm_api.customers.queries import CustomerQueries
 from crm_api.customers.types import Customer
 from crm_api.enums import RoleEnum
 from crm_api.errors import should_mask
+from crm_api.followups.mutations import FollowUpMutations
+from crm_api.followups.queries import FollowUpQueries
+from crm_api.followups.types import FollowUp
 from crm_api.identity.clients import ApiClientMutations, ApiClientQueries
 from crm_api.identity.members import MemberMutations, MemberQueries
 from crm_api.identity.mutations import IdentityMutations
 from crm_api.identity.queries import IdentityQueries
 from crm_api.identity.sso_admin import SsoAdminMutations, SsoAdminQueries
+from crm_api.interactions.mutations import InteractionMutations
+from crm_api.interactions.queries import InteractionQueries
+from crm_api.interactions.types import Interaction
 from crm_api.node import NodeQueries
 from crm_api.tracing import SafeOpenTelemetryExtension
 from crm_api.users import User
@@ -71,6 +77,8 @@ Query = merge_types(
         ApiClientQueries,
         CustomerQueries,
         ContactQueries,
+        InteractionQueries,
+        FollowUpQueries,
     ),
 )
 Mutation = merge_types(
@@ -82,6 +90,8 @@ Mutation = merge_types(
         ApiClientMutations,
         CustomerMutations,
         ContactMutations,
+        InteractionMutations,
+        FollowUpMutations,
     ),
 )
 
@@ -125,7 +135,7 @@ def build_schema(settings: Settings, *, tracing: bool = False) -> strawberry.Sch
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        types=[Customer, Contact, User],
+        types=[Customer, Contact, Interaction, FollowUp, User],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )

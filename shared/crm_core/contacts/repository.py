@@ -6,9 +6,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from crm_core import records
 from crm_core.contacts.models import Contact
@@ -50,25 +49,14 @@ async def by_customers(
     session: AsyncSession, customer_ids: Sequence[uuid.UUID], *, limit: int = PER_CUSTOMER_LIMIT
 ) -> dict[uuid.UUID, list[Contact]]:
     """Live contacts of many customers in one statement, primary first, at most ``limit`` each."""
-    ranked = (
-        select(
-            Contact,
-            func.row_number()
-            .over(
-                partition_by=Contact.customer_id,
-                order_by=(Contact.is_primary.desc(), Contact.created_at, Contact.id),
-            )
-            .label("rn"),
-        )
-        .where(Contact.customer_id.in_(customer_ids), live())
-        .subquery()
+    return await records.by_parents(
+        session,
+        Contact,
+        Contact.customer_id,
+        customer_ids,
+        order_by=(Contact.is_primary.desc(), Contact.created_at, Contact.id),
+        limit=limit,
     )
-    row = aliased(Contact, ranked)
-    stmt = select(row).where(ranked.c.rn <= limit).order_by(ranked.c.customer_id, ranked.c.rn)
-    grouped: dict[uuid.UUID, list[Contact]] = {cid: [] for cid in customer_ids}
-    for contact in (await session.execute(stmt)).scalars():
-        grouped[contact.customer_id].append(contact)
-    return grouped
 
 
 def base_select(

@@ -20,7 +20,6 @@ from crm_core.errors import DomainError, ErrorCode, FieldError
 from crm_core.identity.principal import Principal
 from crm_core.messaging.outbox import defer
 from crm_core.security.tenant_keys import TenantCipher
-from crm_core.tenants.repository import is_member
 from crm_core.validation import parse
 
 CLEANSE_ACTOR = "cleansing.cleanse_customer"
@@ -257,17 +256,7 @@ def _visible(principal: Principal) -> ColumnElement[bool]:
 async def _check_owner(
     session: AsyncSession, principal: Principal, owner_id: uuid.UUID | None
 ) -> None:
-    """References stay inside the tenant: the owner must be a member of this company, and the
-    writer's data scope must cover the owner (a sales rep cannot hand a record to a stranger and
-    so lose it, nor plant records on others)."""
-    if owner_id is None:
-        if not principal.data_scope.covers_owner(None):
-            raise DomainError.one("owner_id", ErrorCode.FORBIDDEN, "only your own records")
-        return
-    if not await is_member(session, principal.tenant.id, owner_id):
-        raise DomainError.one("owner_id", ErrorCode.NOT_FOUND, "no such user in this company")
-    if not principal.data_scope.covers_owner(owner_id):
-        raise DomainError.one("owner_id", ErrorCode.FORBIDDEN, "outside the records you manage")
+    await records.check_member(session, principal, owner_id, "owner_id")
 
 
 async def _flush(session: AsyncSession) -> None:

@@ -10,6 +10,8 @@ CORE_MODEL_MODULES = ("crm_core.tenants.models", "crm_core.identity.models")
 TENANT_MODEL_MODULES = (
     "crm_core.customers.models",
     "crm_core.contacts.models",
+    "crm_core.interactions.models",
+    "crm_core.followups.models",
     "crm_core.audit.models",
 )
 

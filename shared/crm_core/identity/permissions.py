@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from crm_core.tenants.models import Role
 
-ENTITIES = ("customer", "contact")
+ENTITIES = ("customer", "contact", "interaction", "followup")
 READ_ACTIONS = ("read",)
 WRITE_ACTIONS = ("create", "update", "delete", "restore")
 ADMIN_ACTIONS = ("destroy", "export", "merge")
@@ -32,7 +32,9 @@ MATRIX: dict[Role, frozenset[str]] = {
     ),
     Role.sales: frozenset(_grant(ENTITIES, READ_ACTIONS + WRITE_ACTIONS) | {"personal_data:read"}),
     Role.service: frozenset(
-        _grant(ENTITIES, READ_ACTIONS) | _grant(("contact",), ("create", "update"))
+        # Service agents talk to customers too: they log their contacts and follow-ups.
+        _grant(ENTITIES, READ_ACTIONS)
+        | _grant(("contact", "interaction", "followup"), ("create", "update"))
     ),
     Role.viewer: frozenset(_grant(ENTITIES, READ_ACTIONS)),
 }

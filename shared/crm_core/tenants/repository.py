@@ -69,3 +69,10 @@ async def is_member(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.U
         Membership.is_active.is_(True),
     )
     return (await session.execute(stmt)).first() is not None
+
+
+async def timezone_of(session: AsyncSession, tenant_id: uuid.UUID) -> str:
+    """The company's IANA time zone (what "the date" of a timestamp means to its people).
+    Works from a tenant-bound session: core tables carry their schema explicitly."""
+    stmt = select(Tenant.timezone).where(Tenant.id == tenant_id)
+    return (await session.execute(stmt)).scalar_one_or_none() or "UTC"

@@ -12,14 +12,21 @@ import strawberry
 from crm_api import enums as E
 from crm_api.columns import Col, read_fields
 from crm_api.context import Info
+from crm_api.errors import graphql_error
 from crm_api.permissions import requires
 from crm_api.relay import Node, to_global_id
 from crm_api.users import User
 from crm_core.cleansing.normalize import mask_email, mask_phone
 from crm_core.customers.models import Customer as M
+from crm_core.errors import DomainError, ErrorCode
 
 if TYPE_CHECKING:
     from crm_api.contacts.types import Contact
+    from crm_api.followups.types import FollowUp
+    from crm_api.interactions.types import Interaction
+
+# Related lists on a customer are bounded; the cost limit counts ``first`` as their size.
+MAX_RELATED = 100
 
 FIELDS: dict[str, Col] = {
     "code": Col(M.code, sortable=True),
@@ -211,3 +218,43 @@ class Customer(Node):
         rows = await info.context.loaders.contacts_by_customer_id.load(self._pk)
         mask = info.context.mask_personal
         return [Contact.from_model(r, mask) for r in rows]
+
+    @strawberry.field(
+        description="Contact records with this customer, latest first.",
+        extensions=requires("interaction:read"),
+    )
+    async def interactions(
+        self, info: Info, first: int = 20
+    ) -> list[Annotated[Interaction, strawberry.lazy("crm_api.interactions.types")]]:
+        from crm_api.interactions.types import Interaction
+
+        key = (self._pk, _related_size(first))
+        return [
+            Interaction.from_model(r)
+            for r in await info.context.loaders.interactions_by_customer_id.load(key)
+        ]
+
+    @strawberry.field(
+        description="Follow-ups on this customer, latest scheduled first.",
+        extensions=requires("followup:read"),
+    )
+    async def follow_ups(
+        self, info: Info, first: int = 20
+    ) -> list[Annotated[FollowUp, strawberry.lazy("crm_api.followups.types")]]:
+        from crm_api.followups.types import FollowUp
+
+        key = (self._pk, _related_size(first))
+        return [
+            FollowUp.from_model(r)
+            for r in await info.context.loaders.follow_ups_by_customer_id.load(key)
+        ]
+
+
+def _related_size(first: int) -> int:
+    if not 0 <= first <= MAX_RELATED:
+        raise graphql_error(
+            DomainError.one(
+                "first", ErrorCode.LIMIT_EXCEEDED, f"page size must be 0..{MAX_RELATED}"
+            )
+        )
+    return first

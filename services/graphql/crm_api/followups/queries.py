@@ -1,0 +1,82 @@
+"""Follow-up queries."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy import Select
+
+from crm_api.columns import filter_columns, sort_columns
+from crm_api.context import Info
+from crm_api.errors import as_graphql_errors
+from crm_api.followups import inputs as I
+from crm_api.followups.types import FIELDS, HIDDEN, FollowUp
+from crm_api.listing import ListArgs, ListSpec, list_connection
+from crm_api.permissions import requires
+from crm_api.relay import Connection, from_global_id
+from crm_core.followups import repository
+from crm_core.query.pagination import SortKey
+
+LIST = ListSpec(
+    columns=filter_columns(FIELDS)
+    | filter_columns(HIDDEN)
+    | sort_columns(FIELDS)
+    | sort_columns(HIDDEN),
+    default_order=(SortKey("scheduled_at", descending=True),),
+    id_fields=I.ID_FIELDS,
+)
+
+
+@strawberry.type
+class FollowUpQueries:
+    @strawberry.field(
+        description="One follow-up by global id.", extensions=requires("followup:read")
+    )
+    async def follow_up(self, info: Info, id: strawberry.ID) -> FollowUp | None:
+        async def load() -> FollowUp | None:
+            _, pk = from_global_id(id, expect="FollowUp")
+            row = await info.context.loaders.follow_up_by_id.load(pk)
+            return FollowUp.from_model(row) if row is not None else None
+
+        return await as_graphql_errors(load)
+
+    @strawberry.field(
+        description="Follow-ups on live customers, latest scheduled first unless ordered; keyset-paginated.",
+        extensions=requires("followup:read"),
+    )
+    async def follow_ups(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: I.FollowUpFilter | None = None,
+        order_by: list[I.FollowUpOrderBy] | None = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(description="Words in the content, result or customer feedback."),
+        ] = None,
+        include_deleted: bool = False,
+    ) -> Connection[FollowUp]:
+        args = ListArgs(first, after, last, before, filter, order_by, include_deleted)
+        ctx = info.context
+        loader = ctx.loaders.follow_up_by_id
+
+        def base() -> Select[Any]:
+            # Only records of live customers in the viewer's data scope.
+            return repository.base_select(
+                include_deleted=include_deleted,
+                search=search,
+                scope=ctx.require_principal().data_scope,
+            )
+
+        return await list_connection(
+            info,
+            LIST,
+            args,
+            base,
+            FollowUp.from_model,
+            prime=lambda row: loader.prime(row.id, row),
+        )

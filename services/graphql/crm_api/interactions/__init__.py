@@ -1,0 +1,1 @@
+"""GraphQL: interactions (contact records)."""

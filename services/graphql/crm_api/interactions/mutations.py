@@ -1,0 +1,99 @@
+"""Interaction mutations: thin — parse input, call the service, map the result."""
+
+from __future__ import annotations
+
+import uuid
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm_api.context import Info
+from crm_api.errors import UserError
+from crm_api.inputs import input_data
+from crm_api.interactions import inputs as I
+from crm_api.interactions.types import Interaction
+from crm_api.mutation import run
+from crm_api.permissions import requires
+from crm_api.relay import from_global_id
+from crm_core.identity.principal import Principal
+from crm_core.interactions import service
+from crm_core.interactions.models import Interaction as Row
+
+
+@strawberry.type
+class InteractionPayload:
+    interaction: Interaction | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class DestroyInteractionPayload:
+    destroyed_id: strawberry.ID | None
+    errors: list[UserError]
+
+
+def _pk(id: strawberry.ID, field: str = "id", expect: str = "Interaction") -> uuid.UUID:
+    return from_global_id(id, field=field, expect=expect)[1]
+
+
+def _payload(result: tuple[Row | None, list[UserError]]) -> InteractionPayload:
+    row, errors = result
+    return InteractionPayload(
+        interaction=Interaction.from_model(row) if row is not None else None, errors=errors
+    )
+
+
+@strawberry.type
+class InteractionMutations:
+    @strawberry.mutation(extensions=requires("interaction:create"))
+    async def create_interaction(
+        self, info: Info, customer_id: strawberry.ID, input: I.CreateInteractionInput
+    ) -> InteractionPayload:
+        async def work(session: AsyncSession, who: Principal) -> Row:
+            customer_pk = _pk(customer_id, "customer_id", "Customer")
+            data = input_data(input, id_fields=I.ID_FIELDS)
+            return await service.create(session, who, customer_pk, data)
+
+        return _payload(await run(info, work))
+
+    @strawberry.mutation(extensions=requires("interaction:update"))
+    async def update_interaction(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        input: I.UpdateInteractionInput,
+        version: int | None = None,
+    ) -> InteractionPayload:
+        async def work(session: AsyncSession, who: Principal) -> Row:
+            data = input_data(input, id_fields=I.ID_FIELDS)
+            return await service.update(session, who, _pk(id), data, expected_version=version)
+
+        return _payload(await run(info, work))
+
+    @strawberry.mutation(
+        description="Soft delete: restorable.", extensions=requires("interaction:delete")
+    )
+    async def delete_interaction(
+        self, info: Info, id: strawberry.ID, version: int | None = None
+    ) -> InteractionPayload:
+        async def work(session: AsyncSession, who: Principal) -> Row:
+            return await service.soft_delete(session, who, _pk(id), expected_version=version)
+
+        return _payload(await run(info, work))
+
+    @strawberry.mutation(extensions=requires("interaction:restore"))
+    async def restore_interaction(self, info: Info, id: strawberry.ID) -> InteractionPayload:
+        async def work(session: AsyncSession, who: Principal) -> Row:
+            return await service.restore(session, who, _pk(id))
+
+        return _payload(await run(info, work))
+
+    @strawberry.mutation(
+        description="Permanent delete.", extensions=requires("interaction:destroy")
+    )
+    async def destroy_interaction(self, info: Info, id: strawberry.ID) -> DestroyInteractionPayload:
+        async def work(session: AsyncSession, who: Principal) -> uuid.UUID:
+            return await service.destroy(session, who, _pk(id))
+
+        destroyed, errors = await run(info, work)
+        return DestroyInteractionPayload(destroyed_id=id if destroyed else None, errors=errors)

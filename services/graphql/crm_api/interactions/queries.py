@@ -1,0 +1,82 @@
+"""Interaction queries."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy import Select
+
+from crm_api.columns import filter_columns, sort_columns
+from crm_api.context import Info
+from crm_api.errors import as_graphql_errors
+from crm_api.interactions import inputs as I
+from crm_api.interactions.types import FIELDS, HIDDEN, Interaction
+from crm_api.listing import ListArgs, ListSpec, list_connection
+from crm_api.permissions import requires
+from crm_api.relay import Connection, from_global_id
+from crm_core.interactions import repository
+from crm_core.query.pagination import SortKey
+
+LIST = ListSpec(
+    columns=filter_columns(FIELDS)
+    | filter_columns(HIDDEN)
+    | sort_columns(FIELDS)
+    | sort_columns(HIDDEN),
+    default_order=(SortKey("occurred_at", descending=True),),
+    id_fields=I.ID_FIELDS,
+)
+
+
+@strawberry.type
+class InteractionQueries:
+    @strawberry.field(
+        description="One contact record by global id.", extensions=requires("interaction:read")
+    )
+    async def interaction(self, info: Info, id: strawberry.ID) -> Interaction | None:
+        async def load() -> Interaction | None:
+            _, pk = from_global_id(id, expect="Interaction")
+            row = await info.context.loaders.interaction_by_id.load(pk)
+            return Interaction.from_model(row) if row is not None else None
+
+        return await as_graphql_errors(load)
+
+    @strawberry.field(
+        description="Contact records of live customers, latest first unless ordered; keyset-paginated.",
+        extensions=requires("interaction:read"),
+    )
+    async def interactions(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: I.InteractionFilter | None = None,
+        order_by: list[I.InteractionOrderBy] | None = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(description="Words in the subject, content or result."),
+        ] = None,
+        include_deleted: bool = False,
+    ) -> Connection[Interaction]:
+        args = ListArgs(first, after, last, before, filter, order_by, include_deleted)
+        ctx = info.context
+        loader = ctx.loaders.interaction_by_id
+
+        def base() -> Select[Any]:
+            # Only records of live customers in the viewer's data scope.
+            return repository.base_select(
+                include_deleted=include_deleted,
+                search=search,
+                scope=ctx.require_principal().data_scope,
+            )
+
+        return await list_connection(
+            info,
+            LIST,
+            args,
+            base,
+            Interaction.from_model,
+            prime=lambda row: loader.prime(row.id, row),
+        )

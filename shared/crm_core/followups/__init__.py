@@ -1,0 +1,1 @@
+"""Follow-ups on a customer, scheduled and done (domain.md §5)."""

@@ -1,0 +1,1 @@
+"""Contact records / interactions with a customer (domain.md §3)."""
