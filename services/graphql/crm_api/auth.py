@@ -10,8 +10,9 @@ scopes (see ``crm_core.identity.api_clients``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from crm_api.context import AppState
 from crm_core.errors import DomainError
@@ -60,6 +61,11 @@ async def authenticate(app: AppState, authorization: str | None) -> Principal | 
                     Membership.is_active.is_(True),
                     User.is_active.is_(True),
                     Tenant.provisioned_at.is_not(None),
+                    # Tokens issued before the user's last "sign out everywhere" are dead.
+                    or_(
+                        User.tokens_valid_after.is_(None),
+                        User.tokens_valid_after <= datetime.fromtimestamp(claims.issued_at, UTC),
+                    ),
                 )
             )
         ).one_or_none()

@@ -134,7 +134,11 @@ async def revoke_family(session: AsyncSession, family_id: uuid.UUID, now: dateti
 
 
 async def revoke_user(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> int:
-    """Every live refresh token of the user, in every company (logout everywhere, new password)."""
+    """Every live refresh token of the user, in every company (logout everywhere, new password),
+    and every access token issued until now."""
+    # Tokens carry ``iat`` to the millisecond, so the fresh session a password change returns
+    # right after this instant stays valid while every earlier token dies.
+    await session.execute(update(User).where(User.id == user_id).values(tokens_valid_after=now))
     result = await session.execute(
         update(RefreshToken)
         .where(

@@ -34,7 +34,7 @@ class AccessClaims:
     tenant_id: uuid.UUID
     role: Role
     token_id: str
-    issued_at: int
+    issued_at: float  # with milliseconds (RFC 7519 NumericDate may be fractional)
     expires_at: int
     # Set only on an API client's token (``issue_client``): the client's public id and the
     # scopes this token was granted. ``user_id`` is then the client's record id.
@@ -98,7 +98,8 @@ class TokenService:
         self, *, subject: uuid.UUID, tenant_id: uuid.UUID, role: str, extra: dict[str, str]
     ) -> IssuedToken:
         key = await self._keys.signing_key()
-        now = int(time.time())
+        issued = round(time.time(), 3)
+        now = int(issued)
         expires = now + self._settings.access_token_ttl_seconds
         token_id = uuid.uuid4().hex
         claims: dict[str, Any] = {
@@ -109,7 +110,7 @@ class TokenService:
             "role": role,
             "typ": TOKEN_TYPE,
             **extra,
-            "iat": now,
+            "iat": issued,
             "nbf": now,
             "exp": expires,
             "jti": token_id,
@@ -151,7 +152,7 @@ class TokenService:
             tenant_id=uuid.UUID(claims["tid"]),
             role=Role(claims["role"]),
             token_id=str(claims["jti"]),
-            issued_at=int(issued),
+            issued_at=float(issued),
             expires_at=int(expires),
             client_id=client_id,
             scopes=frozenset(scope.split()) if isinstance(scope, str) else None,

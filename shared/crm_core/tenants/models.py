@@ -74,6 +74,9 @@ class User(IdMixin, TimestampMixin, CoreBase):
     failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Access tokens issued before this instant are refused (logout everywhere, new password):
+    # short-lived JWTs would otherwise outlive the revocation of their refresh tokens.
+    tokens_valid_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Membership(IdMixin, TimestampMixin, CoreBase):
