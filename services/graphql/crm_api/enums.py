@@ -8,11 +8,13 @@ from typing import Any
 
 import strawberry
 
+from crm_core.complaints import models as complaints
 from crm_core.contacts.models import ContactChannel
 from crm_core.customers import models as cm
 from crm_core.followups.models import FollowUpStatus
 from crm_core.interactions.models import InteractionChannel
 from crm_core.tenants.models import Role
+from crm_core.tickets import models as tickets
 
 
 @functools.cache
@@ -45,3 +47,15 @@ ContactChannelEnum = gql_enum(ContactChannel)
 RoleEnum = gql_enum(Role)
 InteractionChannelEnum = gql_enum(InteractionChannel, "How the contact with the customer was made.")
 FollowUpStatusEnum = gql_enum(FollowUpStatus)
+ComplaintKindEnum = gql_enum(complaints.ComplaintKind)
+ComplaintSeverityEnum = gql_enum(complaints.ComplaintSeverity, "Sets the default SLA due time.")
+ComplaintStatusEnum = gql_enum(
+    complaints.ComplaintStatus,
+    "OPEN → IN_PROGRESS → RESOLVED → CLOSED; RESOLVED → IN_PROGRESS reopens; CLOSED is final.",
+)
+TicketPriorityEnum = gql_enum(tickets.TicketPriority)
+TicketStatusEnum = gql_enum(
+    tickets.TicketStatus,
+    "NEW → ASSIGNED → IN_PROGRESS → RESOLVED → CLOSED; RESOLVED → IN_PROGRESS reopens; "
+    "CLOSED is final.",
+)

@@ -9,6 +9,8 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from crm_core.complaints import repository as complaints_repo
+from crm_core.complaints.models import Complaint
 from crm_core.contacts import repository as contacts_repo
 from crm_core.contacts.models import Contact
 from crm_core.customers import repository as customers_repo
@@ -21,6 +23,8 @@ from crm_core.interactions import repository as interactions_repo
 from crm_core.interactions.models import Interaction
 from crm_core.tenants import repository as tenants_repo
 from crm_core.tenants.models import User
+from crm_core.tickets import repository as tickets_repo
+from crm_core.tickets.models import ServiceTicket
 
 
 class Loaders:
@@ -33,9 +37,13 @@ class Loaders:
         self.user_by_id = DataLoader(self._users_by_id)
         self.interaction_by_id = DataLoader(self._interactions_by_id)
         self.follow_up_by_id = DataLoader(self._follow_ups_by_id)
+        self.complaint_by_id = DataLoader(self._complaints_by_id)
+        self.service_ticket_by_id = DataLoader(self._service_tickets_by_id)
         # Keyed by (customer id, per-customer limit): a page of customers is one statement.
         self.interactions_by_customer_id = DataLoader(self._interactions_by_customer)
         self.follow_ups_by_customer_id = DataLoader(self._follow_ups_by_customer)
+        self.complaints_by_customer_id = DataLoader(self._complaints_by_customer)
+        self.service_tickets_by_customer_id = DataLoader(self._service_tickets_by_customer)
 
     async def _customers_by_id(self, ids: Sequence[uuid.UUID]) -> list[Customer | None]:
         async with self._tdb.read() as session:
@@ -62,6 +70,16 @@ class Loaders:
             rows = await followups_repo.get_many(session, ids, scope=self._principal.data_scope)
         return _in_order(ids, {r.id: r for r in rows})
 
+    async def _complaints_by_id(self, ids: Sequence[uuid.UUID]) -> list[Complaint | None]:
+        async with self._tdb.read() as session:
+            rows = await complaints_repo.get_many(session, ids, scope=self._principal.data_scope)
+        return _in_order(ids, {r.id: r for r in rows})
+
+    async def _service_tickets_by_id(self, ids: Sequence[uuid.UUID]) -> list[ServiceTicket | None]:
+        async with self._tdb.read() as session:
+            rows = await tickets_repo.get_many(session, ids, scope=self._principal.data_scope)
+        return _in_order(ids, {r.id: r for r in rows})
+
     async def _interactions_by_customer(
         self, keys: Sequence[tuple[uuid.UUID, int]]
     ) -> list[list[Interaction]]:
@@ -71,6 +89,16 @@ class Loaders:
         self, keys: Sequence[tuple[uuid.UUID, int]]
     ) -> list[list[FollowUp]]:
         return await self._children(keys, followups_repo.by_customers)
+
+    async def _complaints_by_customer(
+        self, keys: Sequence[tuple[uuid.UUID, int]]
+    ) -> list[list[Complaint]]:
+        return await self._children(keys, complaints_repo.by_customers)
+
+    async def _service_tickets_by_customer(
+        self, keys: Sequence[tuple[uuid.UUID, int]]
+    ) -> list[list[ServiceTicket]]:
+        return await self._children(keys, tickets_repo.by_customers)
 
     async def _children(
         self,

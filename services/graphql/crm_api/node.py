@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 
+from crm_api.complaints.types import Complaint
 from crm_api.contacts.types import Contact
 from crm_api.context import Info
 from crm_api.customers.types import Customer
@@ -14,6 +15,7 @@ from crm_api.errors import as_graphql_errors
 from crm_api.followups.types import FollowUp
 from crm_api.interactions.types import Interaction
 from crm_api.relay import Node, from_global_id
+from crm_api.tickets.types import ServiceTicket
 from crm_api.users import User
 from crm_core.errors import Forbidden
 
@@ -40,6 +42,16 @@ async def _follow_up(info: Info, pk: Any) -> Node | None:
     return FollowUp.from_model(row) if row else None
 
 
+async def _complaint(info: Info, pk: Any) -> Node | None:
+    row = await info.context.loaders.complaint_by_id.load(pk)
+    return Complaint.from_model(row) if row else None
+
+
+async def _service_ticket(info: Info, pk: Any) -> Node | None:
+    row = await info.context.loaders.service_ticket_by_id.load(pk)
+    return ServiceTicket.from_model(row) if row else None
+
+
 async def _user(info: Info, pk: Any) -> Node | None:
     row = await info.context.loaders.user_by_id.load(pk)
     return User.from_model(row) if row else None
@@ -50,6 +62,8 @@ RESOLVERS: dict[str, tuple[str | None, Resolver]] = {
     "Contact": ("contact:read", _contact),
     "Interaction": ("interaction:read", _interaction),
     "FollowUp": ("followup:read", _follow_up),
+    "Complaint": ("complaint:read", _complaint),
+    "ServiceTicket": ("ticket:read", _service_ticket),
     "User": (None, _user),
 }
 

@@ -17,6 +17,9 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from crm_api.complaints.mutations import ComplaintMutations
+from crm_api.complaints.queries import ComplaintQueries
+from crm_api.complaints.types import Complaint
 from crm_api.contacts.mutations import ContactMutations
 from crm_api.contacts.queries import ContactQueries
 from crm_api.contacts.types import Contact
@@ -39,6 +42,9 @@ from crm_api.interactions.mutations import InteractionMutations
 from crm_api.interactions.queries import InteractionQueries
 from crm_api.interactions.types import Interaction
 from crm_api.node import NodeQueries
+from crm_api.tickets.mutations import ServiceTicketMutations
+from crm_api.tickets.queries import ServiceTicketQueries
+from crm_api.tickets.types import ServiceTicket
 from crm_api.tracing import SafeOpenTelemetryExtension
 from crm_api.users import User
 from crm_core.settings import Settings
@@ -79,6 +85,8 @@ Query = merge_types(
         ContactQueries,
         InteractionQueries,
         FollowUpQueries,
+        ComplaintQueries,
+        ServiceTicketQueries,
     ),
 )
 Mutation = merge_types(
@@ -92,6 +100,8 @@ Mutation = merge_types(
         ContactMutations,
         InteractionMutations,
         FollowUpMutations,
+        ComplaintMutations,
+        ServiceTicketMutations,
     ),
 )
 
@@ -135,7 +145,7 @@ def build_schema(settings: Settings, *, tracing: bool = False) -> strawberry.Sch
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        types=[Customer, Contact, Interaction, FollowUp, User],
+        types=[Customer, Contact, Interaction, FollowUp, Complaint, ServiceTicket, User],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -194,3 +194,22 @@ async def destroy(session: AsyncSession, principal: Principal, contact_id: uuid.
 
 def _visible(principal: Principal) -> ColumnElement[bool]:
     return repository.visible(principal.data_scope)
+
+
+async def check_at_customer(
+    session: AsyncSession,
+    principal: Principal,
+    customer_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    field: str = "contact_id",
+) -> None:
+    """For records that name a contact (interactions, complaints, tickets): a live, visible person at the SAME
+    customer; anything else is "not found" (a child lookup filters by its parent too)."""
+    stmt = select(Contact.id).where(
+        Contact.id == contact_id,
+        Contact.customer_id == customer_id,
+        repository.live(),
+        repository.visible(principal.data_scope),
+    )
+    if (await session.execute(stmt)).first() is None:
+        raise DomainError.one(field, ErrorCode.NOT_FOUND, "no such contact at this customer")

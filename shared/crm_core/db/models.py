@@ -12,6 +12,8 @@ TENANT_MODEL_MODULES = (
     "crm_core.contacts.models",
     "crm_core.interactions.models",
     "crm_core.followups.models",
+    "crm_core.complaints.models",
+    "crm_core.tickets.models",
     "crm_core.audit.models",
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from crm_core.tenants.models import Role
 
-ENTITIES = ("customer", "contact", "interaction", "followup")
+ENTITIES = ("customer", "contact", "interaction", "followup", "complaint", "ticket")
 READ_ACTIONS = ("read",)
 WRITE_ACTIONS = ("create", "update", "delete", "restore")
 ADMIN_ACTIONS = ("destroy", "export", "merge")
@@ -32,9 +32,12 @@ MATRIX: dict[Role, frozenset[str]] = {
     ),
     Role.sales: frozenset(_grant(ENTITIES, READ_ACTIONS + WRITE_ACTIONS) | {"personal_data:read"}),
     Role.service: frozenset(
-        # Service agents talk to customers too: they log their contacts and follow-ups.
+        # Service agents talk to customers too: they log their contacts and follow-ups, and they
+        # take in and handle complaints and after-sales tickets.
         _grant(ENTITIES, READ_ACTIONS)
-        | _grant(("contact", "interaction", "followup"), ("create", "update"))
+        | _grant(
+            ("contact", "interaction", "followup", "complaint", "ticket"), ("create", "update")
+        )
     ),
     Role.viewer: frozenset(_grant(ENTITIES, READ_ACTIONS)),
 }

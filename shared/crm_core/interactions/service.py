@@ -8,14 +8,13 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core import records
 from crm_core.audit import service as audit
 from crm_core.cleansing import normalize
-from crm_core.contacts import repository as contacts_repo
-from crm_core.contacts.models import Contact
+from crm_core.contacts.service import check_at_customer
 from crm_core.customers import repository as customers_repo
 from crm_core.errors import DomainError, ErrorCode, FieldError, NotFound
 from crm_core.identity.principal import Principal
@@ -43,21 +42,6 @@ def _fields(data: Mapping[str, Any]) -> dict[str, Any]:
 def _search_text(i: Interaction) -> str:
     # Bounded: the trigram index need not hold a whole meeting's minutes.
     return normalize.search_text(i.subject, (i.content or "")[:2000], (i.result or "")[:500])
-
-
-async def _check_contact(
-    session: AsyncSession, principal: Principal, customer_id: uuid.UUID, contact_id: uuid.UUID
-) -> None:
-    """The contact must be a live, visible person at the SAME customer; anything else is
-    "not found" (a child lookup filters by its parent too)."""
-    stmt = select(Contact.id).where(
-        Contact.id == contact_id,
-        Contact.customer_id == customer_id,
-        contacts_repo.live(),
-        contacts_repo.visible(principal.data_scope),
-    )
-    if (await session.execute(stmt)).first() is None:
-        raise DomainError.one("contact_id", ErrorCode.NOT_FOUND, "no such contact at this customer")
 
 
 async def _check_dates(
@@ -90,7 +74,7 @@ async def create(
         fields["staff_user_id"] = principal.user_id
     await records.check_member(session, principal, fields["staff_user_id"], "staff_user_id")
     if fields.get("contact_id") is not None:
-        await _check_contact(session, principal, customer_id, fields["contact_id"])
+        await check_at_customer(session, principal, customer_id, fields["contact_id"])
     await _check_dates(session, principal, fields["occurred_at"], fields.get("next_contact_on"))
     interaction = Interaction(
         customer_id=customer_id,
@@ -128,7 +112,7 @@ async def update(
     if "staff_user_id" in fields:
         await records.check_member(session, principal, fields["staff_user_id"], "staff_user_id")
     if fields.get("contact_id") is not None:
-        await _check_contact(session, principal, interaction.customer_id, fields["contact_id"])
+        await check_at_customer(session, principal, interaction.customer_id, fields["contact_id"])
     if "occurred_at" in fields or "next_contact_on" in fields:
         await _check_dates(
             session,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -76,3 +77,10 @@ async def timezone_of(session: AsyncSession, tenant_id: uuid.UUID) -> str:
     Works from a tenant-bound session: core tables carry their schema explicitly."""
     stmt = select(Tenant.timezone).where(Tenant.id == tenant_id)
     return (await session.execute(stmt)).scalar_one_or_none() or "UTC"
+
+
+async def settings_of(session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, Any]:
+    """The company's settings (product defaults apply where a key is absent).
+    Works from a tenant-bound session: core tables carry their schema explicitly."""
+    stmt = select(Tenant.settings).where(Tenant.id == tenant_id)
+    return (await session.execute(stmt)).scalar_one_or_none() or {}

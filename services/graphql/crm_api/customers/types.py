@@ -21,9 +21,11 @@ from crm_core.customers.models import Customer as M
 from crm_core.errors import DomainError, ErrorCode
 
 if TYPE_CHECKING:
+    from crm_api.complaints.types import Complaint
     from crm_api.contacts.types import Contact
     from crm_api.followups.types import FollowUp
     from crm_api.interactions.types import Interaction
+    from crm_api.tickets.types import ServiceTicket
 
 # Related lists on a customer are bounded; the cost limit counts ``first`` as their size.
 MAX_RELATED = 100
@@ -247,6 +249,36 @@ class Customer(Node):
         return [
             FollowUp.from_model(r)
             for r in await info.context.loaders.follow_ups_by_customer_id.load(key)
+        ]
+
+    @strawberry.field(
+        description="Complaints and feedback from this customer, latest received first.",
+        extensions=requires("complaint:read"),
+    )
+    async def complaints(
+        self, info: Info, first: int = 20
+    ) -> list[Annotated[Complaint, strawberry.lazy("crm_api.complaints.types")]]:
+        from crm_api.complaints.types import Complaint
+
+        key = (self._pk, _related_size(first))
+        return [
+            Complaint.from_model(r)
+            for r in await info.context.loaders.complaints_by_customer_id.load(key)
+        ]
+
+    @strawberry.field(
+        description="After-sales service tickets of this customer, latest requested first.",
+        extensions=requires("ticket:read"),
+    )
+    async def service_tickets(
+        self, info: Info, first: int = 20
+    ) -> list[Annotated[ServiceTicket, strawberry.lazy("crm_api.tickets.types")]]:
+        from crm_api.tickets.types import ServiceTicket
+
+        key = (self._pk, _related_size(first))
+        return [
+            ServiceTicket.from_model(r)
+            for r in await info.context.loaders.service_tickets_by_customer_id.load(key)
         ]
 
 

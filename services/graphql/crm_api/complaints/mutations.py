@@ -1,0 +1,97 @@
+"""Complaint mutations: thin — parse input, call the service, map the result."""
+
+from __future__ import annotations
+
+import uuid
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm_api.complaints import inputs as I
+from crm_api.complaints.types import Complaint
+from crm_api.context import Info
+from crm_api.errors import UserError
+from crm_api.inputs import input_data
+from crm_api.mutation import run
+from crm_api.permissions import requires
+from crm_api.relay import from_global_id
+from crm_core.complaints import service
+from crm_core.complaints.models import Complaint as Row
+from crm_core.identity.principal import Principal
+
+
+@strawberry.type
+class ComplaintPayload:
+    complaint: Complaint | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class DestroyComplaintPayload:
+    destroyed_id: strawberry.ID | None
+    errors: list[UserError]
+
+
+def _pk(id: strawberry.ID, field: str = "id", expect: str = "Complaint") -> uuid.UUID:
+    return from_global_id(id, field=field, expect=expect)[1]
+
+
+def _payload(result: tuple[Row | None, list[UserError]]) -> ComplaintPayload:
+    row, errors = result
+    return ComplaintPayload(
+        complaint=Complaint.from_model(row) if row is not None else None, errors=errors
+    )
+
+
+@strawberry.type
+class ComplaintMutations:
+    @strawberry.mutation(extensions=requires("complaint:create"))
+    async def create_complaint(
+        self, info: Info, customer_id: strawberry.ID, input: I.CreateComplaintInput
+    ) -> ComplaintPayload:
+        async def work(session: AsyncSession, who: Principal) -> Row:
+            customer_pk = _pk(customer_id, "customer_id", "Customer")
+            data = input_data(input, id_fields=I.ID_FIELDS)
+            return await service.create(session, who, customer_pk, data)
+
+        return _payload(await run(info, work))
+
+    @strawberry.mutation(extensions=requires("complaint:update"))
+    async def update_complaint(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        input: I.UpdateComplaintInput,
+        version: int | None = None,
+    ) -> ComplaintPayload:
+        async def work(session: AsyncSession, who: Principal) -> Row:
+            data = input_data(input, id_fields=I.ID_FIELDS)
+            return await service.update(session, who, _pk(id), data, expected_version=version)
+
+        return _payload(await run(info, work))
+
+    @strawberry.mutation(
+        description="Soft delete: restorable.", extensions=requires("complaint:delete")
+    )
+    async def delete_complaint(
+        self, info: Info, id: strawberry.ID, version: int | None = None
+    ) -> ComplaintPayload:
+        async def work(session: AsyncSession, who: Principal) -> Row:
+            return await service.soft_delete(session, who, _pk(id), expected_version=version)
+
+        return _payload(await run(info, work))
+
+    @strawberry.mutation(extensions=requires("complaint:restore"))
+    async def restore_complaint(self, info: Info, id: strawberry.ID) -> ComplaintPayload:
+        async def work(session: AsyncSession, who: Principal) -> Row:
+            return await service.restore(session, who, _pk(id))
+
+        return _payload(await run(info, work))
+
+    @strawberry.mutation(description="Permanent delete.", extensions=requires("complaint:destroy"))
+    async def destroy_complaint(self, info: Info, id: strawberry.ID) -> DestroyComplaintPayload:
+        async def work(session: AsyncSession, who: Principal) -> uuid.UUID:
+            return await service.destroy(session, who, _pk(id))
+
+        destroyed, errors = await run(info, work)
+        return DestroyComplaintPayload(destroyed_id=id if destroyed else None, errors=errors)

@@ -1,0 +1,84 @@
+"""Complaint queries."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy import Select
+
+from crm_api.columns import filter_columns, sort_columns
+from crm_api.complaints import inputs as I
+from crm_api.complaints.types import FIELDS, HIDDEN, Complaint
+from crm_api.context import Info
+from crm_api.errors import as_graphql_errors
+from crm_api.listing import ListArgs, ListSpec, list_connection
+from crm_api.permissions import requires
+from crm_api.relay import Connection, from_global_id
+from crm_core.complaints import repository
+from crm_core.query.pagination import SortKey
+
+LIST = ListSpec(
+    columns=filter_columns(FIELDS)
+    | filter_columns(HIDDEN)
+    | sort_columns(FIELDS)
+    | sort_columns(HIDDEN),
+    default_order=(SortKey("received_at", descending=True),),
+    id_fields=I.ID_FIELDS,
+)
+
+
+@strawberry.type
+class ComplaintQueries:
+    @strawberry.field(
+        description="One complaint by global id.", extensions=requires("complaint:read")
+    )
+    async def complaint(self, info: Info, id: strawberry.ID) -> Complaint | None:
+        async def load() -> Complaint | None:
+            _, pk = from_global_id(id, expect="Complaint")
+            row = await info.context.loaders.complaint_by_id.load(pk)
+            return Complaint.from_model(row) if row is not None else None
+
+        return await as_graphql_errors(load)
+
+    @strawberry.field(
+        description="Complaints on live customers, latest received first unless ordered; keyset-paginated.",
+        extensions=requires("complaint:read"),
+    )
+    async def complaints(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: I.ComplaintFilter | None = None,
+        order_by: list[I.ComplaintOrderBy] | None = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Words in the description, product or service, or resolution."
+            ),
+        ] = None,
+        include_deleted: bool = False,
+    ) -> Connection[Complaint]:
+        args = ListArgs(first, after, last, before, filter, order_by, include_deleted)
+        ctx = info.context
+        loader = ctx.loaders.complaint_by_id
+
+        def base() -> Select[Any]:
+            # Only records of live customers in the viewer's data scope.
+            return repository.base_select(
+                include_deleted=include_deleted,
+                search=search,
+                scope=ctx.require_principal().data_scope,
+            )
+
+        return await list_connection(
+            info,
+            LIST,
+            args,
+            base,
+            Complaint.from_model,
+            prime=lambda row: loader.prime(row.id, row),
+        )

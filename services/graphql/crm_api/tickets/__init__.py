@@ -1,0 +1,1 @@
+"""GraphQL: after-sales service tickets."""

@@ -1,0 +1,83 @@
+"""Service-ticket queries."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy import Select
+
+from crm_api.columns import filter_columns, sort_columns
+from crm_api.context import Info
+from crm_api.errors import as_graphql_errors
+from crm_api.listing import ListArgs, ListSpec, list_connection
+from crm_api.permissions import requires
+from crm_api.relay import Connection, from_global_id
+from crm_api.tickets import inputs as I
+from crm_api.tickets.types import FIELDS, HIDDEN, ServiceTicket
+from crm_core.query.pagination import SortKey
+from crm_core.tickets import repository
+
+LIST = ListSpec(
+    columns=filter_columns(FIELDS)
+    | filter_columns(HIDDEN)
+    | sort_columns(FIELDS)
+    | sort_columns(HIDDEN),
+    default_order=(SortKey("requested_at", descending=True),),
+    id_fields=I.ID_FIELDS,
+)
+
+
+@strawberry.type
+class ServiceTicketQueries:
+    @strawberry.field(
+        description="One after-sales service ticket by global id.",
+        extensions=requires("ticket:read"),
+    )
+    async def service_ticket(self, info: Info, id: strawberry.ID) -> ServiceTicket | None:
+        async def load() -> ServiceTicket | None:
+            _, pk = from_global_id(id, expect="ServiceTicket")
+            row = await info.context.loaders.service_ticket_by_id.load(pk)
+            return ServiceTicket.from_model(row) if row is not None else None
+
+        return await as_graphql_errors(load)
+
+    @strawberry.field(
+        description="After-sales service tickets on live customers, latest requested first unless ordered; keyset-paginated.",
+        extensions=requires("ticket:read"),
+    )
+    async def service_tickets(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: I.ServiceTicketFilter | None = None,
+        order_by: list[I.ServiceTicketOrderBy] | None = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(description="Words in the problem, product or result."),
+        ] = None,
+        include_deleted: bool = False,
+    ) -> Connection[ServiceTicket]:
+        args = ListArgs(first, after, last, before, filter, order_by, include_deleted)
+        ctx = info.context
+        loader = ctx.loaders.service_ticket_by_id
+
+        def base() -> Select[Any]:
+            # Only records of live customers in the viewer's data scope.
+            return repository.base_select(
+                include_deleted=include_deleted,
+                search=search,
+                scope=ctx.require_principal().data_scope,
+            )
+
+        return await list_connection(
+            info,
+            LIST,
+            args,
+            base,
+            ServiceTicket.from_model,
+            prime=lambda row: loader.prime(row.id, row),
+        )

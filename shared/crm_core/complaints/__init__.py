@@ -1,0 +1,1 @@
+"""Complaints and feedback from customers, with their handling (domain.md §6)."""

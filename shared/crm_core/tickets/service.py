@@ -1,0 +1,180 @@
+"""Service-ticket use cases: always on a live customer of the tenant, visible to the writer; the
+status follows the workflow in ``models.TRANSITIONS``."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm_core import records
+from crm_core.audit import service as audit
+from crm_core.cleansing import normalize
+from crm_core.contacts.service import check_at_customer
+from crm_core.customers import repository as customers_repo
+from crm_core.errors import DomainError, ErrorCode, FieldError, NotFound
+from crm_core.identity.principal import Principal
+from crm_core.tickets import repository
+from crm_core.tickets.models import (
+    SETTLED,
+    TRANSITIONS,
+    ServiceTicket,
+    TicketPriority,
+    TicketStatus,
+)
+from crm_core.tickets.schemas import TicketFields
+from crm_core.validation import parse
+from crm_core.workflow import apply_status, settlement_errors
+
+WHAT = "service_ticket"
+NOT_NULL = ("problem", "priority", "status", "requested_at")
+TEXTS = ("problem", "expectation", "measures", "result")
+STATE = ("status", "assignee_id", "requested_at", "handled_at", "resolved_at", "satisfaction")
+
+
+def _fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    parsed = parse(TicketFields, dict(data))
+    fields = {n: getattr(parsed, n) for n in parsed.model_fields_set}
+    if fields.get("product") is not None:
+        fields["product"] = normalize.clean_text(fields["product"])
+    for name in TEXTS:
+        if fields.get(name) is not None:
+            fields[name] = normalize.clean_multiline(fields[name])
+    return fields
+
+
+def _search_text(t: ServiceTicket) -> str:
+    # Bounded: the trigram index need not hold whole reports.
+    return normalize.search_text(t.product, (t.problem or "")[:2000], (t.result or "")[:500])
+
+
+def _check_state(state: Mapping[str, Any]) -> None:
+    """The rules between the timestamps, the status, the assignee and the rating, all at once."""
+    errors = settlement_errors(state, SETTLED, "requested_at")
+    if state["status"] is not TicketStatus.new and state["assignee_id"] is None:
+        errors.append(
+            FieldError("assignee_id", ErrorCode.REQUIRED, "required once the ticket is assigned")
+        )
+    if errors:
+        raise DomainError(errors)
+
+
+async def create(
+    session: AsyncSession, principal: Principal, customer_id: uuid.UUID, data: Mapping[str, Any]
+) -> ServiceTicket:
+    fields = _fields(data)
+    if not fields.get("problem"):
+        raise DomainError.one("problem", ErrorCode.REQUIRED, "required")
+    if fields.get("status") not in (None, TicketStatus.new):
+        raise DomainError.one("status", ErrorCode.INVALID, "a ticket starts new")
+    fields["status"] = TicketStatus.new
+    if fields.get("priority") is None:
+        fields["priority"] = TicketPriority.normal
+    if fields.get("requested_at") is None:
+        fields["requested_at"] = datetime.now(UTC)
+    _check_state({name: fields.get(name) for name in STATE})
+    if await customers_repo.get(session, customer_id, scope=principal.data_scope) is None:
+        raise NotFound("customer_id", "customer")
+    # Unassigned is allowed while the ticket is new: the service desk dispatches it.
+    if fields.get("assignee_id") is not None:
+        await records.check_member(session, principal, fields["assignee_id"], "assignee_id")
+    if fields.get("contact_id") is not None:
+        await check_at_customer(session, principal, customer_id, fields["contact_id"])
+    ticket = ServiceTicket(
+        customer_id=customer_id,
+        **fields,
+        created_by=principal.user_id,
+        updated_by=principal.user_id,
+    )
+    ticket.search_text = _search_text(ticket)
+    session.add(ticket)
+    await session.flush()
+    audit.record(session, principal, "create", WHAT, ticket.id, audit.snapshot(ticket))
+    return ticket
+
+
+async def update(
+    session: AsyncSession,
+    principal: Principal,
+    ticket_id: uuid.UUID,
+    data: Mapping[str, Any],
+    *,
+    expected_version: int | None,
+) -> ServiceTicket:
+    """The customer does not change: moving records between customers is a merge's work.
+    The rules are checked on the record as it will be (stored values with the changes)."""
+    fields = _fields(data)
+    cleared = [
+        FieldError(f, ErrorCode.REQUIRED, "cannot be empty")
+        for f in NOT_NULL
+        if f in fields and fields[f] is None
+    ]
+    if cleared:
+        raise DomainError(cleared)
+    ticket = await records.get_for_write(
+        session, ServiceTicket, ticket_id, expected_version, WHAT, visible=_visible(principal)
+    )
+    apply_status(
+        fields, ticket.status, TRANSITIONS, settled=SETTLED, resolved=TicketStatus.resolved
+    )
+    _check_state({name: fields.get(name, getattr(ticket, name)) for name in STATE})
+    if fields.get("assignee_id") is not None:
+        await records.check_member(session, principal, fields["assignee_id"], "assignee_id")
+    if fields.get("contact_id") is not None:
+        await check_at_customer(session, principal, ticket.customer_id, fields["contact_id"])
+    before = audit.snapshot(ticket)
+    for name, value in fields.items():
+        setattr(ticket, name, value)
+    ticket.updated_by = principal.user_id
+    ticket.search_text = _search_text(ticket)
+    await session.flush()
+    audit.record(
+        session,
+        principal,
+        "update",
+        WHAT,
+        ticket.id,
+        audit.diff(before, audit.snapshot(ticket)),
+    )
+    return ticket
+
+
+async def soft_delete(
+    session: AsyncSession,
+    principal: Principal,
+    ticket_id: uuid.UUID,
+    *,
+    expected_version: int | None,
+) -> ServiceTicket:
+    return await records.soft_delete(
+        session,
+        principal,
+        ServiceTicket,
+        ticket_id,
+        expected_version=expected_version,
+        what=WHAT,
+        visible=_visible(principal),
+    )
+
+
+async def restore(
+    session: AsyncSession, principal: Principal, ticket_id: uuid.UUID
+) -> ServiceTicket:
+    """Only under a live, visible customer: ``visible`` requires both."""
+    return await records.restore(
+        session, principal, ServiceTicket, ticket_id, WHAT, visible=_visible(principal)
+    )
+
+
+async def destroy(session: AsyncSession, principal: Principal, ticket_id: uuid.UUID) -> uuid.UUID:
+    return await records.destroy(
+        session, principal, ServiceTicket, ticket_id, WHAT, visible=_visible(principal)
+    )
+
+
+def _visible(principal: Principal) -> ColumnElement[bool]:
+    return repository.visible(principal.data_scope)
