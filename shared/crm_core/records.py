@@ -4,7 +4,7 @@ soft delete, restore, destroy. Domain services call these and add their own rule
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -116,6 +116,35 @@ async def get_for_write(
         raise NotFound("id", what)
     if expected_version is not None and expected_version != record.version:
         raise Conflict()
+    return record
+
+
+async def apply_update(
+    session: AsyncSession,
+    principal: Principal,
+    record: R,
+    fields: dict[str, Any],
+    what: str,
+    *,
+    refresh: Callable[[R], None] | None = None,
+    flush: Callable[[AsyncSession], Awaitable[None]] | None = None,
+    extra_changes: dict[str, Any] | None = None,
+) -> R:
+    """Write validated ``fields`` into ``record`` and audit exactly what changed.
+
+    ``refresh`` recomputes derived columns (search texts) after the new values are in;
+    ``flush`` replaces ``session.flush`` where a service maps constraint errors to field errors.
+    """
+    before = audit.snapshot(record)
+    for name, value in fields.items():
+        setattr(record, name, value)
+    record.updated_by = principal.user_id
+    if refresh is not None:
+        refresh(record)
+    await (flush(session) if flush is not None else session.flush())
+    changes = audit.diff(before, audit.snapshot(record)) | (extra_changes or {})
+    record_id: uuid.UUID = getattr(record, "id")  # noqa: B009 - every tenant record has an id
+    audit.record(session, principal, "update", what, record_id, changes)
     return record
 
 

@@ -85,6 +85,10 @@ def _search_text(c: Complaint) -> str:
     )
 
 
+def _refresh_search(record: Complaint) -> None:
+    _refresh_search(record)
+
+
 def _check_state(state: Mapping[str, Any]) -> None:
     """The rules between the timestamps, the status and the rating, all reported at once."""
     errors = settlement_errors(state, SETTLED, "received_at")
@@ -126,7 +130,7 @@ async def create(
         created_by=principal.user_id,
         updated_by=principal.user_id,
     )
-    complaint.search_text = _search_text(complaint)
+    _refresh_search(complaint)
     session.add(complaint)
     await session.flush()
     audit.record(session, principal, "create", WHAT, complaint.id, audit.snapshot(complaint))
@@ -170,21 +174,9 @@ async def update(
         await records.check_member(session, principal, fields["assignee_id"], "assignee_id")
     if fields.get("contact_id") is not None:
         await check_at_customer(session, principal, complaint.customer_id, fields["contact_id"])
-    before = audit.snapshot(complaint)
-    for name, value in fields.items():
-        setattr(complaint, name, value)
-    complaint.updated_by = principal.user_id
-    complaint.search_text = _search_text(complaint)
-    await session.flush()
-    audit.record(
-        session,
-        principal,
-        "update",
-        WHAT,
-        complaint.id,
-        audit.diff(before, audit.snapshot(complaint)),
+    return await records.apply_update(
+        session, principal, complaint, fields, WHAT, refresh=_refresh_search
     )
-    return complaint
 
 
 async def soft_delete(

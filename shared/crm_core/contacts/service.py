@@ -77,6 +77,10 @@ def _search_public(c: Contact) -> str:
     return normalize.search_text(c.name, c.title)
 
 
+def _refresh_search(c: Contact) -> None:
+    c.search_text, c.search_public = _search_text(c), _search_public(c)
+
+
 async def _unset_other_primaries(session: AsyncSession, contact: Contact) -> None:
     if contact.is_primary:
         await session.execute(
@@ -113,8 +117,7 @@ async def create(
         created_by=principal.user_id,
         updated_by=principal.user_id,
     )
-    contact.search_text = _search_text(contact)
-    contact.search_public = _search_public(contact)
+    _refresh_search(contact)
     session.add(contact)
     await session.flush()
     audit.record(session, principal, "create", "contact", contact.id, audit.snapshot(contact))
@@ -139,20 +142,8 @@ async def update(
         session, Contact, contact_id, expected_version, "contact", visible=_visible(principal)
     )
     fields = _normalise(fields, default_region=default_region)
-    before = audit.snapshot(contact)
-    for name, value in fields.items():
-        setattr(contact, name, value)
-    contact.updated_by = principal.user_id
-    contact.search_text = _search_text(contact)
-    contact.search_public = _search_public(contact)
-    await session.flush()
-    audit.record(
-        session,
-        principal,
-        "update",
-        "contact",
-        contact.id,
-        audit.diff(before, audit.snapshot(contact)),
+    await records.apply_update(
+        session, principal, contact, fields, "contact", refresh=_refresh_search
     )
     await _unset_other_primaries(session, contact)
     return contact

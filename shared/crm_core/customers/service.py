@@ -118,6 +118,10 @@ def _seal(
     return changes
 
 
+def refresh_search(c: Customer) -> None:
+    c.search_text, c.search_public = search_text_of(c), search_public_of(c)
+
+
 def search_public_of(c: Customer) -> str:
     """What roles without the personal-data permission may search: no phone, no e-mail."""
     return normalize.search_text(c.name, c.code, c.city, c.industry)
@@ -157,8 +161,7 @@ async def create(
     sensitive = {k: fields.pop(k) for k in SENSITIVE if k in fields}
     customer = Customer(**fields, created_by=principal.user_id, updated_by=principal.user_id)
     _seal(customer, sensitive, cipher)
-    customer.search_text = search_text_of(customer)
-    customer.search_public = search_public_of(customer)
+    refresh_search(customer)
     session.add(customer)
     await _flush(session)
     audit.record(session, principal, "create", "customer", customer.id, audit.snapshot(customer))
@@ -198,22 +201,11 @@ async def update(
         and await repository.get_by_code(session, new_code) is not None
     ):
         raise DomainError.one("code", ErrorCode.DUPLICATE, "another customer has this code")
-    before = audit.snapshot(customer)
-    sealed = _seal(customer, fields, cipher)
-    for name, value in fields.items():
-        setattr(customer, name, value)
-    customer.updated_by = principal.user_id
-    customer.search_text = search_text_of(customer)
-    customer.search_public = search_public_of(customer)
-    await _flush(session)
-    audit.record(
-        session,
-        principal,
-        "update",
-        "customer",
-        customer.id,
-        audit.diff(before, audit.snapshot(customer)) | sealed,
-    )
+    sealed = _seal(customer, fields, cipher)  # encrypted columns are not in audit snapshots
+    await records.apply_update(
+        session, principal, customer, fields, "customer",
+        refresh=refresh_search, flush=_flush, extra_changes=sealed,
+    )  # fmt: skip
     defer(session, CLEANSE_ACTOR, CLEANSE_QUEUE, customer_id=customer.id)
     return customer
 

@@ -41,6 +41,10 @@ def _search_text(f: FollowUp) -> str:
     )
 
 
+def _refresh_search(record: FollowUp) -> None:
+    _refresh_search(record)
+
+
 def _check_state(state: Mapping[str, Any]) -> None:
     """The rules between the timestamps and the status, all reported at once."""
     errors: list[FieldError] = []
@@ -81,7 +85,7 @@ async def create(
         created_by=principal.user_id,
         updated_by=principal.user_id,
     )
-    follow_up.search_text = _search_text(follow_up)
+    _refresh_search(follow_up)
     session.add(follow_up)
     await session.flush()
     audit.record(session, principal, "create", WHAT, follow_up.id, audit.snapshot(follow_up))
@@ -112,21 +116,9 @@ async def update(
     _check_state({name: fields.get(name, getattr(follow_up, name)) for name in STATE})
     if "owner_id" in fields:
         await records.check_member(session, principal, fields["owner_id"], "owner_id")
-    before = audit.snapshot(follow_up)
-    for name, value in fields.items():
-        setattr(follow_up, name, value)
-    follow_up.updated_by = principal.user_id
-    follow_up.search_text = _search_text(follow_up)
-    await session.flush()
-    audit.record(
-        session,
-        principal,
-        "update",
-        WHAT,
-        follow_up.id,
-        audit.diff(before, audit.snapshot(follow_up)),
+    return await records.apply_update(
+        session, principal, follow_up, fields, WHAT, refresh=_refresh_search
     )
-    return follow_up
 
 
 async def soft_delete(

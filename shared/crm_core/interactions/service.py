@@ -44,6 +44,10 @@ def _search_text(i: Interaction) -> str:
     return normalize.search_text(i.subject, (i.content or "")[:2000], (i.result or "")[:500])
 
 
+def _refresh_search(record: Interaction) -> None:
+    _refresh_search(record)
+
+
 async def _check_dates(
     session: AsyncSession, principal: Principal, occurred_at: datetime, next_on: date | None
 ) -> None:
@@ -82,7 +86,7 @@ async def create(
         created_by=principal.user_id,
         updated_by=principal.user_id,
     )
-    interaction.search_text = _search_text(interaction)
+    _refresh_search(interaction)
     session.add(interaction)
     await session.flush()
     audit.record(session, principal, "create", WHAT, interaction.id, audit.snapshot(interaction))
@@ -120,21 +124,9 @@ async def update(
             fields.get("occurred_at", interaction.occurred_at),
             fields.get("next_contact_on", interaction.next_contact_on),
         )
-    before = audit.snapshot(interaction)
-    for name, value in fields.items():
-        setattr(interaction, name, value)
-    interaction.updated_by = principal.user_id
-    interaction.search_text = _search_text(interaction)
-    await session.flush()
-    audit.record(
-        session,
-        principal,
-        "update",
-        WHAT,
-        interaction.id,
-        audit.diff(before, audit.snapshot(interaction)),
+    return await records.apply_update(
+        session, principal, interaction, fields, WHAT, refresh=_refresh_search
     )
-    return interaction
 
 
 async def soft_delete(

@@ -52,6 +52,10 @@ def _search_text(t: ServiceTicket) -> str:
     return normalize.search_text(t.product, (t.problem or "")[:2000], (t.result or "")[:500])
 
 
+def _refresh_search(record: ServiceTicket) -> None:
+    _refresh_search(record)
+
+
 def _check_state(state: Mapping[str, Any]) -> None:
     """The rules between the timestamps, the status, the assignee and the rating, all at once."""
     errors = settlement_errors(state, SETTLED, "requested_at")
@@ -90,7 +94,7 @@ async def create(
         created_by=principal.user_id,
         updated_by=principal.user_id,
     )
-    ticket.search_text = _search_text(ticket)
+    _refresh_search(ticket)
     session.add(ticket)
     await session.flush()
     audit.record(session, principal, "create", WHAT, ticket.id, audit.snapshot(ticket))
@@ -126,21 +130,9 @@ async def update(
         await records.check_member(session, principal, fields["assignee_id"], "assignee_id")
     if fields.get("contact_id") is not None:
         await check_at_customer(session, principal, ticket.customer_id, fields["contact_id"])
-    before = audit.snapshot(ticket)
-    for name, value in fields.items():
-        setattr(ticket, name, value)
-    ticket.updated_by = principal.user_id
-    ticket.search_text = _search_text(ticket)
-    await session.flush()
-    audit.record(
-        session,
-        principal,
-        "update",
-        WHAT,
-        ticket.id,
-        audit.diff(before, audit.snapshot(ticket)),
+    return await records.apply_update(
+        session, principal, ticket, fields, WHAT, refresh=_refresh_search
     )
-    return ticket
 
 
 async def soft_delete(
