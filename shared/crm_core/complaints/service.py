@@ -86,7 +86,7 @@ def _search_text(c: Complaint) -> str:
 
 
 def _refresh_search(record: Complaint) -> None:
-    _refresh_search(record)
+    record.search_text = _search_text(record)
 
 
 def _check_state(state: Mapping[str, Any]) -> None:

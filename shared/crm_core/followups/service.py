@@ -42,7 +42,7 @@ def _search_text(f: FollowUp) -> str:
 
 
 def _refresh_search(record: FollowUp) -> None:
-    _refresh_search(record)
+    record.search_text = _search_text(record)
 
 
 def _check_state(state: Mapping[str, Any]) -> None:

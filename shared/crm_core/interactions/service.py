@@ -45,7 +45,7 @@ def _search_text(i: Interaction) -> str:
 
 
 def _refresh_search(record: Interaction) -> None:
-    _refresh_search(record)
+    record.search_text = _search_text(record)
 
 
 async def _check_dates(

@@ -53,7 +53,7 @@ def _search_text(t: ServiceTicket) -> str:
 
 
 def _refresh_search(record: ServiceTicket) -> None:
-    _refresh_search(record)
+    record.search_text = _search_text(record)
 
 
 def _check_state(state: Mapping[str, Any]) -> None:
