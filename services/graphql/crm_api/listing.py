@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Select
+from strawberry.dataloader import DataLoader
 
+from crm_api.columns import Col, filter_columns, sort_columns
 from crm_api.context import Info
 from crm_api.errors import as_graphql_errors
 from crm_api.filters import to_sort_keys, to_spec
-from crm_api.relay import Connection, connection_from_page
+from crm_api.relay import Connection, connection_from_page, from_global_id
 from crm_core.errors import DomainError, ErrorCode
 from crm_core.query.listing import ListQuery, list_page
 from crm_core.query.pagination import PageRequest, SortKey
@@ -27,6 +29,40 @@ class ListSpec:
     default_order: Sequence[SortKey]
     id_fields: Mapping[str, str]
     personal: frozenset[str] = frozenset()  # fields a masked viewer may not filter or sort on
+
+
+def list_spec(
+    fields: Mapping[str, Col],
+    hidden: Mapping[str, Col],
+    *,
+    default_order: Sequence[SortKey],
+    id_fields: Mapping[str, str],
+    personal: frozenset[str] = frozenset(),
+) -> ListSpec:
+    """A type's list spec from its column maps (the visible fields and the hidden id columns)."""
+    columns = (
+        filter_columns(fields)
+        | filter_columns(hidden)
+        | sort_columns(fields)
+        | sort_columns(hidden)
+    )
+    return ListSpec(
+        columns=columns, default_order=default_order, id_fields=id_fields, personal=personal
+    )
+
+
+async def one_by_id(
+    info: Info, id: str, type_name: str, loader: DataLoader[Any, Any], convert: Callable[[Any], T]
+) -> T | None:
+    """``thing(id:)``: the global id checked for its type, then the per-request loader (which
+    applies the data scope), so a record outside the scope reads as missing."""
+
+    async def load() -> T | None:
+        _, pk = from_global_id(id, expect=type_name)
+        row = await loader.load(pk)
+        return convert(row) if row is not None else None
+
+    return await as_graphql_errors(load)
 
 
 @dataclass(frozen=True, slots=True)

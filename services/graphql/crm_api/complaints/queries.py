@@ -7,22 +7,18 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select
 
-from crm_api.columns import filter_columns, sort_columns
 from crm_api.complaints import inputs as I
 from crm_api.complaints.types import FIELDS, HIDDEN, Complaint
 from crm_api.context import Info
-from crm_api.errors import as_graphql_errors
-from crm_api.listing import ListArgs, ListSpec, list_connection
+from crm_api.listing import ListArgs, list_connection, list_spec, one_by_id
 from crm_api.permissions import requires
-from crm_api.relay import Connection, from_global_id
+from crm_api.relay import Connection
 from crm_core.complaints import repository
 from crm_core.query.pagination import SortKey
 
-LIST = ListSpec(
-    columns=filter_columns(FIELDS)
-    | filter_columns(HIDDEN)
-    | sort_columns(FIELDS)
-    | sort_columns(HIDDEN),
+LIST = list_spec(
+    FIELDS,
+    HIDDEN,
     default_order=(SortKey("received_at", descending=True),),
     id_fields=I.ID_FIELDS,
 )
@@ -34,12 +30,8 @@ class ComplaintQueries:
         description="One complaint by global id.", extensions=requires("complaint:read")
     )
     async def complaint(self, info: Info, id: strawberry.ID) -> Complaint | None:
-        async def load() -> Complaint | None:
-            _, pk = from_global_id(id, expect="Complaint")
-            row = await info.context.loaders.complaint_by_id.load(pk)
-            return Complaint.from_model(row) if row is not None else None
-
-        return await as_graphql_errors(load)
+        loader = info.context.loaders.complaint_by_id
+        return await one_by_id(info, id, "Complaint", loader, Complaint.from_model)
 
     @strawberry.field(
         description="Complaints on live customers, latest received first unless ordered; keyset-paginated.",

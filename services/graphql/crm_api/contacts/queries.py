@@ -7,22 +7,18 @@ from typing import Any
 import strawberry
 from sqlalchemy import Select
 
-from crm_api.columns import filter_columns, sort_columns
 from crm_api.contacts import inputs as I
 from crm_api.contacts.types import FIELDS, HIDDEN, PERSONAL, Contact
 from crm_api.context import Info
-from crm_api.errors import as_graphql_errors
-from crm_api.listing import ListArgs, ListSpec, list_connection
+from crm_api.listing import ListArgs, list_connection, list_spec, one_by_id
 from crm_api.permissions import requires
-from crm_api.relay import Connection, from_global_id
+from crm_api.relay import Connection
 from crm_core.contacts import repository
 from crm_core.query.pagination import SortKey
 
-LIST = ListSpec(
-    columns=filter_columns(FIELDS)
-    | filter_columns(HIDDEN)
-    | sort_columns(FIELDS)
-    | sort_columns(HIDDEN),
+LIST = list_spec(
+    FIELDS,
+    HIDDEN,
     default_order=(SortKey("created_at", descending=True),),
     id_fields=I.ID_FIELDS,
     personal=PERSONAL,
@@ -33,12 +29,11 @@ LIST = ListSpec(
 class ContactQueries:
     @strawberry.field(extensions=requires("contact:read"))
     async def contact(self, info: Info, id: strawberry.ID) -> Contact | None:
-        async def load() -> Contact | None:
-            _, pk = from_global_id(id, expect="Contact")
-            row = await info.context.loaders.contact_by_id.load(pk)
-            return Contact.from_model(row, info.context.mask_personal) if row is not None else None
-
-        return await as_graphql_errors(load)
+        loader = info.context.loaders.contact_by_id
+        mask = info.context.mask_personal
+        return await one_by_id(
+            info, id, "Contact", loader, lambda row: Contact.from_model(row, mask)
+        )
 
     @strawberry.field(
         description="Contacts of live customers; keyset-paginated.",

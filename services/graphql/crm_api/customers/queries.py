@@ -7,24 +7,21 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select
 
-from crm_api.columns import filter_columns, sort_columns
 from crm_api.context import Info
 from crm_api.customers import inputs as I
 from crm_api.customers.types import FIELDS, HIDDEN, PERSONAL, Customer
-from crm_api.errors import as_graphql_errors, graphql_error
-from crm_api.listing import ListArgs, ListSpec, list_connection
+from crm_api.errors import graphql_error
+from crm_api.listing import ListArgs, list_connection, list_spec, one_by_id
 from crm_api.permissions import requires
-from crm_api.relay import Connection, from_global_id
+from crm_api.relay import Connection
 from crm_core.customers import repository
 from crm_core.customers.models import Customer as CustomerRow
 from crm_core.errors import Forbidden
 from crm_core.query.pagination import SortKey
 
-LIST = ListSpec(
-    columns=filter_columns(FIELDS)
-    | filter_columns(HIDDEN)
-    | sort_columns(FIELDS)
-    | sort_columns(HIDDEN),
+LIST = list_spec(
+    FIELDS,
+    HIDDEN,
     default_order=(SortKey("created_at", descending=True),),
     id_fields=I.ID_FIELDS,
     personal=PERSONAL,
@@ -37,12 +34,11 @@ class CustomerQueries:
         description="One customer by global id.", extensions=requires("customer:read")
     )
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
-        async def load() -> Customer | None:
-            _, pk = from_global_id(id, expect="Customer")
-            row = await info.context.loaders.customer_by_id.load(pk)
-            return Customer.from_model(row, info.context.mask_personal) if row is not None else None
-
-        return await as_graphql_errors(load)
+        loader = info.context.loaders.customer_by_id
+        mask = info.context.mask_personal
+        return await one_by_id(
+            info, id, "Customer", loader, lambda row: Customer.from_model(row, mask)
+        )
 
     @strawberry.field(
         description="Customers, newest first unless ordered; keyset-paginated.",

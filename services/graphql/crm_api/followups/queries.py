@@ -7,22 +7,18 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select
 
-from crm_api.columns import filter_columns, sort_columns
 from crm_api.context import Info
-from crm_api.errors import as_graphql_errors
 from crm_api.followups import inputs as I
 from crm_api.followups.types import FIELDS, HIDDEN, FollowUp
-from crm_api.listing import ListArgs, ListSpec, list_connection
+from crm_api.listing import ListArgs, list_connection, list_spec, one_by_id
 from crm_api.permissions import requires
-from crm_api.relay import Connection, from_global_id
+from crm_api.relay import Connection
 from crm_core.followups import repository
 from crm_core.query.pagination import SortKey
 
-LIST = ListSpec(
-    columns=filter_columns(FIELDS)
-    | filter_columns(HIDDEN)
-    | sort_columns(FIELDS)
-    | sort_columns(HIDDEN),
+LIST = list_spec(
+    FIELDS,
+    HIDDEN,
     default_order=(SortKey("scheduled_at", descending=True),),
     id_fields=I.ID_FIELDS,
 )
@@ -34,12 +30,8 @@ class FollowUpQueries:
         description="One follow-up by global id.", extensions=requires("followup:read")
     )
     async def follow_up(self, info: Info, id: strawberry.ID) -> FollowUp | None:
-        async def load() -> FollowUp | None:
-            _, pk = from_global_id(id, expect="FollowUp")
-            row = await info.context.loaders.follow_up_by_id.load(pk)
-            return FollowUp.from_model(row) if row is not None else None
-
-        return await as_graphql_errors(load)
+        loader = info.context.loaders.follow_up_by_id
+        return await one_by_id(info, id, "FollowUp", loader, FollowUp.from_model)
 
     @strawberry.field(
         description="Follow-ups on live customers, latest scheduled first unless ordered; keyset-paginated.",

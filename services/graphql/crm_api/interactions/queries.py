@@ -7,22 +7,18 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select
 
-from crm_api.columns import filter_columns, sort_columns
 from crm_api.context import Info
-from crm_api.errors import as_graphql_errors
 from crm_api.interactions import inputs as I
 from crm_api.interactions.types import FIELDS, HIDDEN, Interaction
-from crm_api.listing import ListArgs, ListSpec, list_connection
+from crm_api.listing import ListArgs, list_connection, list_spec, one_by_id
 from crm_api.permissions import requires
-from crm_api.relay import Connection, from_global_id
+from crm_api.relay import Connection
 from crm_core.interactions import repository
 from crm_core.query.pagination import SortKey
 
-LIST = ListSpec(
-    columns=filter_columns(FIELDS)
-    | filter_columns(HIDDEN)
-    | sort_columns(FIELDS)
-    | sort_columns(HIDDEN),
+LIST = list_spec(
+    FIELDS,
+    HIDDEN,
     default_order=(SortKey("occurred_at", descending=True),),
     id_fields=I.ID_FIELDS,
 )
@@ -34,12 +30,8 @@ class InteractionQueries:
         description="One contact record by global id.", extensions=requires("interaction:read")
     )
     async def interaction(self, info: Info, id: strawberry.ID) -> Interaction | None:
-        async def load() -> Interaction | None:
-            _, pk = from_global_id(id, expect="Interaction")
-            row = await info.context.loaders.interaction_by_id.load(pk)
-            return Interaction.from_model(row) if row is not None else None
-
-        return await as_graphql_errors(load)
+        loader = info.context.loaders.interaction_by_id
+        return await one_by_id(info, id, "Interaction", loader, Interaction.from_model)
 
     @strawberry.field(
         description="Contact records of live customers, latest first unless ordered; keyset-paginated.",

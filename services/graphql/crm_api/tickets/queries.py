@@ -7,22 +7,18 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select
 
-from crm_api.columns import filter_columns, sort_columns
 from crm_api.context import Info
-from crm_api.errors import as_graphql_errors
-from crm_api.listing import ListArgs, ListSpec, list_connection
+from crm_api.listing import ListArgs, list_connection, list_spec, one_by_id
 from crm_api.permissions import requires
-from crm_api.relay import Connection, from_global_id
+from crm_api.relay import Connection
 from crm_api.tickets import inputs as I
 from crm_api.tickets.types import FIELDS, HIDDEN, ServiceTicket
 from crm_core.query.pagination import SortKey
 from crm_core.tickets import repository
 
-LIST = ListSpec(
-    columns=filter_columns(FIELDS)
-    | filter_columns(HIDDEN)
-    | sort_columns(FIELDS)
-    | sort_columns(HIDDEN),
+LIST = list_spec(
+    FIELDS,
+    HIDDEN,
     default_order=(SortKey("requested_at", descending=True),),
     id_fields=I.ID_FIELDS,
 )
@@ -35,12 +31,8 @@ class ServiceTicketQueries:
         extensions=requires("ticket:read"),
     )
     async def service_ticket(self, info: Info, id: strawberry.ID) -> ServiceTicket | None:
-        async def load() -> ServiceTicket | None:
-            _, pk = from_global_id(id, expect="ServiceTicket")
-            row = await info.context.loaders.service_ticket_by_id.load(pk)
-            return ServiceTicket.from_model(row) if row is not None else None
-
-        return await as_graphql_errors(load)
+        loader = info.context.loaders.service_ticket_by_id
+        return await one_by_id(info, id, "ServiceTicket", loader, ServiceTicket.from_model)
 
     @strawberry.field(
         description="After-sales service tickets on live customers, latest requested first unless ordered; keyset-paginated.",
