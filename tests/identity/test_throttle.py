@@ -24,10 +24,11 @@ LOGIN = (
     "mutation($i: LoginInput!) { login(input: $i) { session { accessToken } "
     "errors { field code message } } }"
 )
+# The delay must outlast a few argon2 verifications on a loaded 2-core CI machine (0.4 s did not).
 FAST = {
     "login_free_failures": 2,
-    "login_delay_base_seconds": 0.4,
-    "login_delay_max_seconds": 0.4,
+    "login_delay_base_seconds": 2.0,
+    "login_delay_max_seconds": 2.0,
     "login_failure_window_seconds": 5.0,
 }
 
@@ -111,7 +112,7 @@ async def test_unknown_wrong_and_throttled_answers_are_the_same(fast_app, ident,
     )
     assert passwords.verification_count() == before  # refused without being evaluated
 
-    await asyncio.sleep(0.45)  # the delay is short and capped
+    await asyncio.sleep(2.05)  # the delay is short and capped
     assert (await _login(client, existing, PASSWORD))["session"] is not None
 
 
