@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from strawberry.types import Info as _Info
 
@@ -16,6 +17,7 @@ from crm_core.identity.tokens import TokenService
 from crm_core.messaging.outbox import Dispatcher
 from crm_core.security.tenant_keys import TenantCipher, TenantKeys
 from crm_core.settings import Settings
+from crm_core.tenants.repository import time_zone_of
 
 if TYPE_CHECKING:
     from crm_api.loaders import Loaders
@@ -52,6 +54,9 @@ class Context:
         if self.principal is None:
             raise Unauthenticated(self.auth_error or "sign-in required")
         return self.principal
+
+    async def tenant_time_zone(self, session: AsyncSession) -> str:
+        return await time_zone_of(session, self.require_principal().tenant.id)
 
     @property
     def mask_personal(self) -> bool:

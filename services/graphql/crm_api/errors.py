@@ -53,21 +53,32 @@ def camel(path: str) -> str:
     )
 
 
+# Errors about these arguments name them as they are; the rest are inside ``input``.
+ARGUMENTS = frozenset(
+    {
+        "id",
+        "ids",
+        "inputs",
+        "version",
+        "filter",
+        "orderBy",
+        "first",
+        "last",
+        "after",
+        "before",
+        "search",
+        "by",
+        "measures",
+        "timeZone",
+        "fields",
+    }
+)
+
+
 def user_errors(exc: DomainError, *, prefix: str = "input") -> list[UserError]:
     out = []
     for e in exc.errors:
-        if e.field in (
-            None,
-            "id",
-            "version",
-            "filter",
-            "orderBy",
-            "first",
-            "last",
-            "after",
-            "before",
-            "search",
-        ):
+        if e.field is None or e.field.split(".")[0] in ARGUMENTS:
             field = e.field
         else:
             field = f"{prefix}.{camel(e.field)}" if prefix else camel(e.field)

@@ -6,6 +6,7 @@ import dataclasses
 import datetime
 import enum
 import functools
+from decimal import Decimal
 from typing import Any
 
 import strawberry
@@ -52,6 +53,26 @@ class DateFilter:
     gte: datetime.date | None = None
     lt: datetime.date | None = None
     lte: datetime.date | None = None
+    is_null: bool | None = None
+
+
+@strawberry.input(description="Number comparisons (amounts, quantities).")
+class DecimalFilter:
+    eq: Decimal | None = None
+    gt: Decimal | None = None
+    gte: Decimal | None = None
+    lt: Decimal | None = None
+    lte: Decimal | None = None
+    is_null: bool | None = None
+
+
+@strawberry.input(description="Whole-number comparisons (percentages, counts).")
+class IntFilter:
+    eq: int | None = None
+    gt: int | None = None
+    gte: int | None = None
+    lt: int | None = None
+    lte: int | None = None
     is_null: bool | None = None
 
 

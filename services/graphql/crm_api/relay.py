@@ -6,11 +6,13 @@ import base64
 import binascii
 import enum
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import strawberry
 
+from crm_api.errors import as_graphql_errors
 from crm_core.errors import DomainError, ErrorCode
 from crm_core.query.pagination import Page
 
@@ -55,11 +57,37 @@ class Edge(Generic[T]):
     node: T
 
 
+@strawberry.type(description="Sum, average, minimum and maximum of one numeric field.")
+class MeasureValue:
+    field: str
+    sum: Decimal | None
+    avg: Decimal | None
+    min: Decimal | None
+    max: Decimal | None
+
+
+Aggregator = Callable[[list[str]], Awaitable[list[MeasureValue]]]
+
+
 @strawberry.type
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
     total_count: int = strawberry.field(description="Rows matching the filter, across all pages.")
+    _aggregator: strawberry.Private[Aggregator | None] = None
+
+    @strawberry.field(
+        description="Totals over every row matching the filter (not only this page) of the "
+        'named numeric fields, e.g. `aggregates(fields: ["expectedAmount"])`; one SQL '
+        "statement."
+    )
+    async def aggregates(self, fields: list[str]) -> list[MeasureValue]:
+        aggregator = self._aggregator
+        if aggregator is None:
+            if fields:
+                raise DomainError.one("fields", ErrorCode.INVALID, "this list has no measures")
+            return []
+        return await as_graphql_errors(lambda: aggregator(fields))
 
 
 @strawberry.enum(description="Where rows with no value go.")
@@ -74,7 +102,9 @@ class OrderDirection(enum.Enum):
     DESC = "desc"
 
 
-def connection_from_page(page: Page[Any], convert: Callable[[Any], T]) -> Connection[T]:
+def connection_from_page(
+    page: Page[Any], convert: Callable[[Any], T], aggregator: Aggregator | None = None
+) -> Connection[T]:
     edges = [
         Edge(cursor=c, node=convert(item)) for item, c in zip(page.items, page.cursors, strict=True)
     ]
@@ -87,4 +117,5 @@ def connection_from_page(page: Page[Any], convert: Callable[[Any], T]) -> Connec
             end_cursor=page.cursors[-1] if page.cursors else None,
         ),
         total_count=page.extra.get("total_count", 0),
+        _aggregator=aggregator,
     )

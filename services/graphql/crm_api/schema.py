@@ -17,6 +17,9 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from crm_api.activities.mutations import ActivityMutations
+from crm_api.activities.queries import ActivityQueries
+from crm_api.activities.types import Activity, ActivityAttendee
 from crm_api.complaints.mutations import ComplaintMutations
 from crm_api.complaints.queries import ComplaintQueries
 from crm_api.complaints.types import Complaint
@@ -24,12 +27,19 @@ from crm_api.contacts.mutations import ContactMutations
 from crm_api.contacts.queries import ContactQueries
 from crm_api.contacts.types import Contact
 from crm_api.context import Info
+from crm_api.contracts.deliveries import ContractDeliveryMutations
+from crm_api.contracts.mutations import ContractMutations
+from crm_api.contracts.queries import ContractQueries
+from crm_api.contracts.types import Contract, ContractDelivery
 from crm_api.cost import CostLimiter
 from crm_api.customers.mutations import CustomerMutations
 from crm_api.customers.queries import CustomerQueries
 from crm_api.customers.types import Customer
 from crm_api.enums import RoleEnum
 from crm_api.errors import should_mask
+from crm_api.evaluations.mutations import EvaluationMutations
+from crm_api.evaluations.queries import EvaluationQueries
+from crm_api.evaluations.types import EvaluationCriterion, RelationshipEvaluation
 from crm_api.followups.mutations import FollowUpMutations
 from crm_api.followups.queries import FollowUpQueries
 from crm_api.followups.types import FollowUp
@@ -41,12 +51,46 @@ from crm_api.identity.sso_admin import SsoAdminMutations, SsoAdminQueries
 from crm_api.interactions.mutations import InteractionMutations
 from crm_api.interactions.queries import InteractionQueries
 from crm_api.interactions.types import Interaction
+from crm_api.leads.mutations import LeadMutations
+from crm_api.leads.queries import LeadQueries
+from crm_api.leads.types import Lead
+from crm_api.lifecycle.queries import LifecycleQueries
+from crm_api.lifecycle.types import CustomerLifecycleEvent
+from crm_api.mywork import MyWorkQueries
 from crm_api.node import NodeQueries
+from crm_api.opportunities.mutations import OpportunityMutations
+from crm_api.opportunities.queries import OpportunityQueries
+from crm_api.opportunities.types import Opportunity
+from crm_api.orders.money import OrderMoneyMutations
+from crm_api.orders.mutations import OrderMutations
+from crm_api.orders.queries import OrderQueries
+from crm_api.orders.types import Order
+from crm_api.pool.mutations import PoolMutations
+from crm_api.pool.queries import PoolQueries
+from crm_api.products.mutations import ProductMutations
+from crm_api.products.queries import ProductQueries
+from crm_api.products.types import Product
+from crm_api.requirements.mutations import RequirementAnalysisMutations
+from crm_api.requirements.queries import RequirementAnalysisQueries
+from crm_api.requirements.types import RequirementAnalysis
+from crm_api.search import SearchQueries
+from crm_api.segments.mutations import SegmentMutations
+from crm_api.segments.queries import SegmentQueries
+from crm_api.segments.types import Segment
+from crm_api.surveys.mutations import SurveyMutations
+from crm_api.surveys.queries import SurveyQueries
+from crm_api.surveys.types import SurveyTemplate
+from crm_api.tags.mutations import TagMutations
+from crm_api.tags.queries import TagQueries
+from crm_api.tags.types import Tag
 from crm_api.tickets.mutations import ServiceTicketMutations
 from crm_api.tickets.queries import ServiceTicketQueries
 from crm_api.tickets.types import ServiceTicket
 from crm_api.tracing import SafeOpenTelemetryExtension
 from crm_api.users import User
+from crm_api.visits.mutations import VisitMutations
+from crm_api.visits.queries import VisitQueries
+from crm_api.visits.types import VisitPlan, VisitRecord
 from crm_core.settings import Settings
 
 
@@ -78,6 +122,8 @@ Query = merge_types(
         ViewerQueries,
         IdentityQueries,
         NodeQueries,
+        SearchQueries,
+        MyWorkQueries,
         MemberQueries,
         SsoAdminQueries,
         ApiClientQueries,
@@ -87,6 +133,20 @@ Query = merge_types(
         FollowUpQueries,
         ComplaintQueries,
         ServiceTicketQueries,
+        ProductQueries,
+        RequirementAnalysisQueries,
+        OpportunityQueries,
+        ContractQueries,
+        OrderQueries,
+        LeadQueries,
+        TagQueries,
+        SegmentQueries,
+        EvaluationQueries,
+        SurveyQueries,
+        PoolQueries,
+        ActivityQueries,
+        VisitQueries,
+        LifecycleQueries,
     ),
 )
 Mutation = merge_types(
@@ -102,8 +162,34 @@ Mutation = merge_types(
         FollowUpMutations,
         ComplaintMutations,
         ServiceTicketMutations,
+        ProductMutations,
+        RequirementAnalysisMutations,
+        OpportunityMutations,
+        ContractMutations,
+        ContractDeliveryMutations,
+        OrderMutations,
+        OrderMoneyMutations,
+        LeadMutations,
+        TagMutations,
+        SegmentMutations,
+        EvaluationMutations,
+        SurveyMutations,
+        PoolMutations,
+        ActivityMutations,
+        VisitMutations,
     ),
 )
+
+
+# Every type reachable through `node(id)`, so the schema knows them all.
+NODE_TYPES = [
+    *(Customer, Contact, Interaction, FollowUp, Complaint, ServiceTicket, User),
+    *(Product, RequirementAnalysis, Opportunity),
+    *(Contract, ContractDelivery, Order),
+    *(Lead, Tag, Segment),
+    *(RelationshipEvaluation, EvaluationCriterion, SurveyTemplate),
+    *(Activity, ActivityAttendee, VisitPlan, VisitRecord, CustomerLifecycleEvent),
+]
 
 
 class _MaskErrors(MaskErrors):
@@ -145,7 +231,7 @@ def build_schema(settings: Settings, *, tracing: bool = False) -> strawberry.Sch
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        types=[Customer, Contact, Interaction, FollowUp, Complaint, ServiceTicket, User],
+        types=NODE_TYPES,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_core.db.base import AuditedMixin, IdMixin, TenantBase, str_enum
+from crm_core.pool.models import PoolReason
 
 
 class CustomerKind(enum.StrEnum):
@@ -125,6 +126,12 @@ class Customer(IdMixin, AuditedMixin, TenantBase):
         str_enum(CustomerSource, "customer_source")
     )
     owner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # The shared pool (公海, crm_core.pool): how an ownerless customer got there, from whom, and
+    # when the current owner claimed it (the reclaim clock starts there).
+    pool_entered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    pool_reason: Mapped[PoolReason | None] = mapped_column(str_enum(PoolReason, "pool_reason"))
+    previous_owner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     # Reachability: phone stored E.164, the text as typed kept beside it.
     phone: Mapped[str | None] = mapped_column(String(20))
@@ -192,6 +199,13 @@ class Customer(IdMixin, AuditedMixin, TenantBase):
         Index("uq_customers_code", "code", unique=True),
         Index("ix_customers_name", "name"),
         Index("ix_customers_owner_id", "owner_id"),
+        # The pool list (customerPool): live ownerless customers, latest entered first.
+        Index(
+            "ix_customers_pool_entered_at_id",
+            "pool_entered_at",
+            "id",
+            postgresql_where=column("owner_id").is_(None) & column("deleted_at").is_(None),
+        ),
         Index("ix_customers_created_at_id", "created_at", "id"),
         Index("ix_customers_phone", "phone"),
         Index("ix_customers_email", "email"),

@@ -18,6 +18,7 @@ from crm_core.customers.models import Customer
 from crm_core.customers.schemas import CustomerFields
 from crm_core.errors import DomainError, ErrorCode, FieldError
 from crm_core.identity.principal import Principal
+from crm_core.lifecycle import service as lifecycle
 from crm_core.messaging.outbox import defer
 from crm_core.security.tenant_keys import TenantCipher
 from crm_core.validation import parse
@@ -146,6 +147,8 @@ async def create(
     lenient: bool = False,
     cipher: TenantCipher | None = None,
 ) -> Customer:
+    data = dict(data)
+    reason = lifecycle.take_reason(data)  # not a column: it goes into the lifecycle history
     _, fields = _writable(data)
     missing = [FieldError(f, ErrorCode.REQUIRED, "required") for f in REQUIRED if not fields.get(f)]
     if missing:
@@ -165,6 +168,7 @@ async def create(
     session.add(customer)
     await _flush(session)
     audit.record(session, principal, "create", "customer", customer.id, audit.snapshot(customer))
+    lifecycle.record_change(session, principal, customer, None, reason)
     if cleanse:
         defer(session, CLEANSE_ACTOR, CLEANSE_QUEUE, customer_id=customer.id)
     return customer
@@ -180,6 +184,8 @@ async def update(
     default_region: str = "CN",
     cipher: TenantCipher | None = None,
 ) -> Customer:
+    data = dict(data)
+    reason = lifecycle.take_reason(data)  # not a column: it goes into the lifecycle history
     _, fields = _writable(data)
     cleared = [
         FieldError(f, ErrorCode.REQUIRED, "cannot be empty")
@@ -202,10 +208,12 @@ async def update(
     ):
         raise DomainError.one("code", ErrorCode.DUPLICATE, "another customer has this code")
     sealed = _seal(customer, fields, cipher)  # encrypted columns are not in audit snapshots
+    stage_before = customer.lifecycle_stage
     await records.apply_update(
         session, principal, customer, fields, "customer",
         refresh=refresh_search, flush=_flush, extra_changes=sealed,
     )  # fmt: skip
+    lifecycle.record_change(session, principal, customer, stage_before, reason)
     defer(session, CLEANSE_ACTOR, CLEANSE_QUEUE, customer_id=customer.id)
     return customer
 

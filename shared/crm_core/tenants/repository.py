@@ -79,6 +79,12 @@ async def timezone_of(session: AsyncSession, tenant_id: uuid.UUID) -> str:
     return (await session.execute(stmt)).scalar_one_or_none() or "UTC"
 
 
+async def time_zone_of(session: AsyncSession, tenant_id: uuid.UUID) -> str:
+    """The company's IANA time zone (calendar buckets, "today")."""
+    stmt = select(Tenant.timezone).where(Tenant.id == tenant_id)
+    return (await session.execute(stmt)).scalar_one_or_none() or "UTC"
+
+
 async def settings_of(session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, Any]:
     """The company's settings (product defaults apply where a key is absent).
     Works from a tenant-bound session: core tables carry their schema explicitly."""

@@ -7,7 +7,9 @@ import uuid
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_api.bulk import create_many_under_customer_field, update_many_field
 from crm_api.complaints import inputs as I
+from crm_api.complaints.queries import LIST, base
 from crm_api.complaints.types import Complaint
 from crm_api.context import Info
 from crm_api.errors import UserError
@@ -69,6 +71,34 @@ class ComplaintMutations:
             return await service.update(session, who, _pk(id), data, expected_version=version)
 
         return _payload(await run(info, work))
+
+    update_complaints = update_many_field(
+        type_name="Complaint",
+        plural="complaints",
+        lists=LIST,
+        filter_input=I.ComplaintFilter,
+        update_input=I.UpdateComplaintInput,
+        gql_type=Complaint,
+        make_base=base,
+        update_one=lambda info, session, who, pk, data: service.update(
+            session, who, pk, data, expected_version=None
+        ),
+        convert=lambda info, row: Complaint.from_model(row),
+        id_fields=I.ID_FIELDS,
+        permission="complaint:update",
+    )
+
+    create_complaints = create_many_under_customer_field(
+        type_name="Complaint",
+        create_input=I.CreateComplaintInput,
+        gql_type=Complaint,
+        create_one=lambda info, session, who, customer_pk, data: service.create(
+            session, who, customer_pk, data
+        ),
+        convert=lambda info, row: Complaint.from_model(row),
+        id_fields=I.ID_FIELDS,
+        permission="complaint:create",
+    )
 
     @strawberry.mutation(
         description="Soft delete: restorable.", extensions=requires("complaint:delete")

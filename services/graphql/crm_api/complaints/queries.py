@@ -9,7 +9,8 @@ from sqlalchemy import Select
 
 from crm_api.complaints import inputs as I
 from crm_api.complaints.types import FIELDS, HIDDEN, Complaint
-from crm_api.context import Info
+from crm_api.context import Context, Info
+from crm_api.grouping import group_by_field, group_spec
 from crm_api.listing import ListArgs, list_connection, list_spec, one_by_id
 from crm_api.permissions import requires
 from crm_api.relay import Connection
@@ -21,7 +22,34 @@ LIST = list_spec(
     HIDDEN,
     default_order=(SortKey("received_at", descending=True),),
     id_fields=I.ID_FIELDS,
+    measures=("satisfaction",),
 )
+GROUPS = group_spec(
+    "Complaint",
+    FIELDS | HIDDEN,
+    keys=(
+        "kind",
+        "severity",
+        "status",
+        "product_or_service",
+        "satisfaction",
+        "received_at",
+        "sla_due_at",
+        "resolved_at",
+        "created_at",
+        "customer_id",
+        "assignee_id",
+    ),
+    measures=("satisfaction",),
+    id_fields=I.ID_FIELDS,
+)
+
+
+def base(ctx: Context, include_deleted: bool, search: str | None) -> Select[Any]:
+    """Only records of live customers in the viewer's data scope."""
+    return repository.base_select(
+        include_deleted=include_deleted, search=search, scope=ctx.require_principal().data_scope
+    )
 
 
 @strawberry.type
@@ -55,22 +83,16 @@ class ComplaintQueries:
         include_deleted: bool = False,
     ) -> Connection[Complaint]:
         args = ListArgs(first, after, last, before, filter, order_by, include_deleted)
-        ctx = info.context
-        loader = ctx.loaders.complaint_by_id
-
-        def base() -> Select[Any]:
-            # Only records of live customers in the viewer's data scope.
-            return repository.base_select(
-                include_deleted=include_deleted,
-                search=search,
-                scope=ctx.require_principal().data_scope,
-            )
-
+        loader = info.context.loaders.complaint_by_id
         return await list_connection(
             info,
             LIST,
             args,
-            base,
+            lambda: base(info.context, include_deleted, search),
             Complaint.from_model,
             prime=lambda row: loader.prime(row.id, row),
         )
+
+    complaints_group_by = group_by_field(
+        GROUPS, LIST, I.ComplaintFilter, base, permission="complaint:read"
+    )

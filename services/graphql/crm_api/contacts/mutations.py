@@ -7,7 +7,9 @@ import uuid
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_api.bulk import create_many_under_customer_field, update_many_field
 from crm_api.contacts import inputs as I
+from crm_api.contacts.queries import LIST, base
 from crm_api.contacts.types import Contact
 from crm_api.context import Info
 from crm_api.errors import UserError
@@ -77,6 +79,42 @@ class ContactMutations:
             )
 
         return _payload(info, await run(info, work))
+
+    create_contacts = create_many_under_customer_field(
+        type_name="Contact",
+        create_input=I.CreateContactInput,
+        gql_type=Contact,
+        create_one=lambda info, session, who, customer_pk, data: service.create(
+            session,
+            who,
+            customer_pk,
+            data,
+            default_region=info.context.settings.default_phone_region,
+        ),
+        convert=lambda info, row: Contact.from_model(row, info.context.mask_personal),
+        id_fields={},
+        permission="contact:create",
+    )
+    update_contacts = update_many_field(
+        type_name="Contact",
+        plural="contacts",
+        lists=LIST,
+        filter_input=I.ContactFilter,
+        update_input=I.UpdateContactInput,
+        gql_type=Contact,
+        make_base=base,
+        update_one=lambda info, session, who, pk, data: service.update(
+            session,
+            who,
+            pk,
+            data,
+            expected_version=None,
+            default_region=info.context.settings.default_phone_region,
+        ),
+        convert=lambda info, row: Contact.from_model(row, info.context.mask_personal),
+        id_fields={},
+        permission="contact:update",
+    )
 
     @strawberry.mutation(extensions=requires("contact:delete"))
     async def delete_contact(

@@ -9,7 +9,8 @@ from sqlalchemy import Select
 
 from crm_api.contacts import inputs as I
 from crm_api.contacts.types import FIELDS, HIDDEN, PERSONAL, Contact
-from crm_api.context import Info
+from crm_api.context import Context, Info
+from crm_api.grouping import group_by_field, group_spec
 from crm_api.listing import ListArgs, list_connection, list_spec, one_by_id
 from crm_api.permissions import requires
 from crm_api.relay import Connection
@@ -23,6 +24,22 @@ LIST = list_spec(
     id_fields=I.ID_FIELDS,
     personal=PERSONAL,
 )
+GROUPS = group_spec(
+    "Contact",
+    FIELDS | HIDDEN,
+    keys=("title", "department", "is_primary", "preferred_channel", "created_at", "customer_id"),
+    id_fields=I.ID_FIELDS,
+)
+
+
+def base(ctx: Context, include_deleted: bool, search: str | None) -> Select[Any]:
+    """Only contacts of live customers in the viewer's data scope."""
+    return repository.base_select(
+        include_deleted=include_deleted,
+        search=search,
+        scope=ctx.require_principal().data_scope,
+        personal_data=not ctx.mask_personal,
+    )
 
 
 @strawberry.type
@@ -52,19 +69,15 @@ class ContactQueries:
         include_deleted: bool = False,
     ) -> Connection[Contact]:
         args = ListArgs(first, after, last, before, filter, order_by, include_deleted)
-
-        ctx = info.context
-        mask = ctx.mask_personal
-
-        def base() -> Select[Any]:
-            # Only contacts of live customers in the viewer's data scope.
-            return repository.base_select(
-                include_deleted=include_deleted,
-                search=search,
-                scope=ctx.require_principal().data_scope,
-                personal_data=not mask,
-            )
-
+        mask = info.context.mask_personal
         return await list_connection(
-            info, LIST, args, base, lambda row: Contact.from_model(row, mask)
+            info,
+            LIST,
+            args,
+            lambda: base(info.context, include_deleted, search),
+            lambda row: Contact.from_model(row, mask),
         )
+
+    contacts_group_by = group_by_field(
+        GROUPS, LIST, I.ContactFilter, base, permission="contact:read"
+    )

@@ -20,7 +20,7 @@ from crm_api.filters import (
 )
 from crm_api.relay import NullsOrder, OrderDirection
 
-ID_FIELDS = {"owner_id": "User", "id": "Customer"}
+ID_FIELDS = {"owner_id": "User", "id": "Customer", "previous_owner_id": "User"}
 
 
 @strawberry.input(description="Combine with `and`, `or`, `not`; fields in one object are and-ed.")
@@ -52,6 +52,10 @@ class CustomerFilter:
     birth_date: DateFilter | None = None
     area_type: enum_filter(E.AreaType) | None = None  # type: ignore[valid-type]
     income_band: enum_filter(E.IncomeBand) | None = None  # type: ignore[valid-type]
+    # The shared pool (customerPool): why and since when a customer is there, and whose it was.
+    pool_reason: enum_filter(E.PoolReasonEnum) | None = None  # type: ignore[valid-type]
+    pool_entered_at: DateTimeFilter | None = None
+    previous_owner_id: IDFilter | None = None
     created_at: DateTimeFilter | None = None
     updated_at: DateTimeFilter | None = None
     deleted_at: DateTimeFilter | None = None
@@ -67,6 +71,7 @@ class CustomerOrderField(enum.Enum):
     PROVINCE = "province"
     CITY = "city"
     DISTANCE_KM = "distance_km"
+    POOL_ENTERED_AT = "pool_entered_at"
     CREATED_AT = "created_at"
     UPDATED_AT = "updated_at"
 
@@ -103,6 +108,11 @@ class CustomerFieldsInput:
     grade: E.CustomerGrade | None = UNSET
     tags: list[str] | None = UNSET
     lifecycle_stage: E.LifecycleStage | None = UNSET
+    lifecycle_reason: str | None = strawberry.field(
+        default=UNSET,
+        description="Why the lifecycle stage is set or changed (at most 2000 characters); kept "
+        "in the lifecycle history with the change, ignored when the stage does not change.",
+    )
     source: E.CustomerSource | None = UNSET
     owner_id: strawberry.ID | None = UNSET
     phone: str | None = strawberry.field(default=UNSET, description="Any format; stored as E.164.")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_api.bulk import update_many_field
 from crm_api.context import Info
 from crm_api.customers import inputs as I
+from crm_api.customers.queries import LIST, base
 from crm_api.customers.types import Customer
 from crm_api.errors import UserError
 from crm_api.inputs import input_data
@@ -55,6 +58,20 @@ def _payload(info: Info, result: tuple[Row | None, list[UserError]]) -> Customer
     mask = info.context.mask_personal
     return CustomerPayload(
         customer=Customer.from_model(row, mask) if row is not None else None, errors=errors
+    )
+
+
+async def _update_one(
+    info: Info, session: AsyncSession, who: Principal, pk: uuid.UUID, data: dict[str, Any]
+) -> Row:
+    return await service.update(
+        session,
+        who,
+        pk,
+        data,
+        expected_version=None,
+        default_region=info.context.settings.default_phone_region,
+        cipher=await info.context.cipher(),
     )
 
 
@@ -116,6 +133,20 @@ class CustomerMutations:
             )
 
         return _payload(info, await run(info, work))
+
+    update_customers = update_many_field(
+        type_name="Customer",
+        plural="customers",
+        lists=LIST,
+        filter_input=I.CustomerFilter,
+        update_input=I.UpdateCustomerInput,
+        gql_type=Customer,
+        make_base=base,
+        update_one=_update_one,
+        convert=lambda info, row: Customer.from_model(row, info.context.mask_personal),
+        id_fields=I.ID_FIELDS,
+        permission="customer:update",
+    )
 
     @strawberry.mutation(
         description="Soft delete: restorable.", extensions=requires("customer:delete")

@@ -7,10 +7,11 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select
 
-from crm_api.context import Info
+from crm_api.context import Context, Info
 from crm_api.customers import inputs as I
 from crm_api.customers.types import FIELDS, HIDDEN, PERSONAL, Customer
 from crm_api.errors import graphql_error
+from crm_api.grouping import group_by_field, group_spec
 from crm_api.listing import ListArgs, list_connection, list_spec, one_by_id
 from crm_api.permissions import requires
 from crm_api.relay import Connection
@@ -25,7 +26,44 @@ LIST = list_spec(
     default_order=(SortKey("created_at", descending=True),),
     id_fields=I.ID_FIELDS,
     personal=PERSONAL,
+    measures=("distance_km",),
 )
+GROUPS = group_spec(
+    "Customer",
+    FIELDS | HIDDEN,
+    keys=(
+        "kind",
+        "industry",
+        "grade",
+        "lifecycle_stage",
+        "source",
+        "country",
+        "province",
+        "city",
+        "district",
+        "credit_rating",
+        "payment_habit",
+        "preferred_service_mode",
+        "gender",
+        "area_type",
+        "income_band",
+        "birth_date",
+        "created_at",
+        "owner_id",
+    ),
+    measures=("distance_km",),
+    id_fields=I.ID_FIELDS,
+)
+
+
+def base(ctx: Context, include_deleted: bool, search: str | None) -> Select[Any]:
+    """Customers in the viewer's data scope; a masked viewer's search skips personal text."""
+    return repository.base_select(
+        include_deleted=include_deleted,
+        search=search,
+        scope=ctx.require_principal().data_scope,
+        personal_data=not ctx.mask_personal,
+    )
 
 
 @strawberry.type
@@ -74,20 +112,19 @@ class CustomerQueries:
                 raise graphql_error(Forbidden("your role cannot search by personal data"))
             index = (await ctx.cipher()).blind_index(tax_id, field="tax_id")
 
-        def base() -> Select[Any]:
-            stmt = repository.base_select(
-                include_deleted=include_deleted,
-                search=search,
-                scope=ctx.require_principal().data_scope,
-                personal_data=not mask,
-            )
+        def narrowed() -> Select[Any]:
+            stmt = base(ctx, include_deleted, search)
             return stmt.where(CustomerRow.tax_id_index == index) if index is not None else stmt
 
         return await list_connection(
             info,
             LIST,
             args,
-            base,
+            narrowed,
             lambda row: Customer.from_model(row, mask),
             prime=lambda row: loader.prime(row.id, row),
         )
+
+    customers_group_by = group_by_field(
+        GROUPS, LIST, I.CustomerFilter, base, permission="customer:read"
+    )

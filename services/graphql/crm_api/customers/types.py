@@ -21,11 +21,22 @@ from crm_core.customers.models import Customer as M
 from crm_core.errors import DomainError, ErrorCode
 
 if TYPE_CHECKING:
+    from crm_api.activities.types import Activity
     from crm_api.complaints.types import Complaint
     from crm_api.contacts.types import Contact
+    from crm_api.contracts.types import Contract
+    from crm_api.evaluations.types import RelationshipEvaluation
     from crm_api.followups.types import FollowUp
     from crm_api.interactions.types import Interaction
+    from crm_api.leads.types import Lead
+    from crm_api.lifecycle.types import CustomerLifecycleEvent
+    from crm_api.opportunities.types import Opportunity
+    from crm_api.orders.types import Order
+    from crm_api.requirements.types import RequirementAnalysis
+    from crm_api.tags.types import Tag
     from crm_api.tickets.types import ServiceTicket
+    from crm_api.timeline import TimelineConnection, TimelineKind
+    from crm_api.visits.types import VisitPlan, VisitRecord
 
 # Related lists on a customer are bounded; the cost limit counts ``first`` as their size.
 MAX_RELATED = 100
@@ -66,6 +77,9 @@ FIELDS: dict[str, Col] = {
     "updated_at": Col(M.updated_at, sortable=True),
     "deleted_at": Col(M.deleted_at),
     "cleansed_at": Col(M.cleansed_at, filterable=False),
+    # The shared pool (crm_api.pool): set while the customer has no owner.
+    "pool_entered_at": Col(M.pool_entered_at, sortable=True),
+    "pool_reason": Col(M.pool_reason, E.PoolReasonEnum),
 }
 # Personal data: masked for roles without the personal-data permission, never filterable by them.
 PERSONAL = frozenset({"phone", "phone_raw", "email", "birth_date"})
@@ -81,7 +95,11 @@ def masked_values(values: dict[str, object]) -> dict[str, object]:
 
 
 # Columns used by filters but exposed as objects or global ids, not scalars.
-HIDDEN: dict[str, Col] = {"id": Col(M.id, sortable=True), "owner_id": Col(M.owner_id)}
+HIDDEN: dict[str, Col] = {
+    "id": Col(M.id, sortable=True),
+    "owner_id": Col(M.owner_id),
+    "previous_owner_id": Col(M.previous_owner_id),
+}
 
 
 @strawberry.type(
@@ -151,7 +169,14 @@ class Customer(Node):
     important_dates: list[ImportantDate]
     do_not_visit: list[VisitWindow]
     review_flags: list[ReviewFlag]
+    pool_entered_at: datetime.datetime | None = strawberry.field(
+        description="When it last went into the shared pool (公海); null while owned."
+    )
+    pool_reason: E.PoolReasonEnum | None = strawberry.field(
+        description="Why it is in the pool; null while owned."
+    )
     _owner_id: strawberry.Private[uuid.UUID | None]
+    _previous_owner_id: strawberry.Private[uuid.UUID | None]
     _pk: strawberry.Private[uuid.UUID]
     _sealed: strawberry.Private[dict[str, bytes | None]]
 
@@ -164,6 +189,7 @@ class Customer(Node):
             id=strawberry.ID(to_global_id("Customer", row.id)),
             _pk=row.id,
             _owner_id=row.owner_id,
+            _previous_owner_id=row.previous_owner_id,
             _sealed={"tax_id": row.tax_id_encrypted, "bank_account": row.bank_account_encrypted},
             important_dates=[
                 ImportantDate(label=d["label"], date=datetime.date.fromisoformat(d["date"]))
@@ -201,12 +227,89 @@ class Customer(Node):
     async def bank_account(self, info: Info) -> str | None:
         return await self._unseal(info, "bank_account")
 
+    @strawberry.field(
+        description="Customer 360: contact records, follow-ups, complaints, opportunity stage "
+        "changes, contracts, tickets, orders and visits, newest first (the kinds your role may "
+        "read); keyset-paginated."
+    )
+    async def timeline(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        kinds: list[Annotated[TimelineKind, strawberry.lazy("crm_api.timeline")]] | None = None,
+    ) -> Annotated[TimelineConnection, strawberry.lazy("crm_api.timeline")]:
+        from crm_api.timeline import customer_timeline
+
+        return await customer_timeline(info, self._pk, first, after, kinds)
+
     @strawberry.field(description="The sales rep who owns the customer.")
     async def owner(self, info: Info) -> User | None:
         if self._owner_id is None:
             return None
         row = await info.context.loaders.user_by_id.load(self._owner_id)
         return User.from_model(row) if row is not None else None
+
+    @strawberry.field(
+        description="The catalogue entries of this customer's tags (colour, category); tags not "
+        "in the catalogue are left out.",
+        extensions=requires("tag:read"),
+    )
+    async def tag_details(
+        self, info: Info
+    ) -> list[Annotated[Tag, strawberry.lazy("crm_api.tags.types")]]:
+        from crm_api.tags.types import Tag
+
+        rows = await info.context.loaders.tag_by_name.load_many([t.lower() for t in self.tags])
+        return [Tag.from_model(r) for r in dict.fromkeys(r for r in rows if r is not None)]
+
+    @strawberry.field(
+        description="Leads converted into this customer (in your data scope), latest first.",
+        extensions=requires("lead:read"),
+    )
+    async def leads(
+        self, info: Info, first: int = 20
+    ) -> list[Annotated[Lead, strawberry.lazy("crm_api.leads.types")]]:
+        from crm_api.leads.types import Lead
+
+        key = (self._pk, _related_size(first))
+        rows = await info.context.loaders.leads_by_converted_customer_id.load(key)
+        return [Lead.from_model(r, info.context.mask_personal) for r in rows]
+
+    @strawberry.field(description="Who owned it before it went into the pool.")
+    async def previous_owner(self, info: Info) -> User | None:
+        if self._previous_owner_id is None:
+            return None
+        row = await info.context.loaders.user_by_id.load(self._previous_owner_id)
+        return User.from_model(row) if row is not None else None
+
+    @strawberry.field(
+        description="Relationship evaluations of this customer, latest first.",
+        extensions=requires("evaluation:read"),
+    )
+    async def evaluations(
+        self, info: Info, first: int = 20
+    ) -> list[Annotated[RelationshipEvaluation, strawberry.lazy("crm_api.evaluations.types")]]:
+        from crm_api.evaluations.types import RelationshipEvaluation
+
+        key = (self._pk, _related_size(first))
+        return [
+            RelationshipEvaluation.from_model(r)
+            for r in await info.context.loaders.relationship_evaluations_by_customer_id.load(key)
+        ]
+
+    @strawberry.field(
+        description="The latest relationship evaluation, if any.",
+        extensions=requires("evaluation:read"),
+    )
+    async def latest_evaluation(
+        self, info: Info
+    ) -> Annotated[RelationshipEvaluation, strawberry.lazy("crm_api.evaluations.types")] | None:
+        from crm_api.evaluations.types import RelationshipEvaluation
+
+        loader = info.context.loaders.relationship_evaluations_by_customer_id
+        rows = await loader.load((self._pk, 1))
+        return RelationshipEvaluation.from_model(rows[0]) if rows else None
 
     @strawberry.field(
         description="The people at this customer, primary contact first.",
@@ -279,6 +382,117 @@ class Customer(Node):
         return [
             ServiceTicket.from_model(r)
             for r in await info.context.loaders.service_tickets_by_customer_id.load(key)
+        ]
+
+    # Activities, visits and lifecycle history (tenant_0009).
+    @strawberry.field(
+        description="Activities this customer is on the list of, latest start first.",
+        extensions=requires("activity:read"),
+    )
+    async def activities(
+        self, info: Info, first: int = 20
+    ) -> list[Annotated[Activity, strawberry.lazy("crm_api.activities.types")]]:
+        from crm_api.activities.types import Activity
+
+        key = (self._pk, _related_size(first))
+        rows = await info.context.loaders.activities_by_customer_id.load(key)
+        return [Activity.from_model(r) for r in rows]
+
+    @strawberry.field(
+        description="Visit plans for this customer, latest planned first.",
+        extensions=requires("visit_plan:read"),
+    )
+    async def visit_plans(
+        self, info: Info, first: int = 20
+    ) -> list[Annotated[VisitPlan, strawberry.lazy("crm_api.visits.types")]]:
+        from crm_api.visits.types import VisitPlan
+
+        key = (self._pk, _related_size(first))
+        rows = await info.context.loaders.visit_plans_by_customer_id.load(key)
+        return [VisitPlan.from_model(r) for r in rows]
+
+    @strawberry.field(
+        description="Visits made to this customer, latest first.",
+        extensions=requires("visit_record:read"),
+    )
+    async def visit_records(
+        self, info: Info, first: int = 20
+    ) -> list[Annotated[VisitRecord, strawberry.lazy("crm_api.visits.types")]]:
+        from crm_api.visits.types import VisitRecord
+
+        key = (self._pk, _related_size(first))
+        rows = await info.context.loaders.visit_records_by_customer_id.load(key)
+        return [VisitRecord.from_model(r) for r in rows]
+
+    @strawberry.field(
+        description="Changes of this customer's lifecycle stage, latest first.",
+        extensions=requires("lifecycle:read"),
+    )
+    async def lifecycle_history(
+        self, info: Info, first: int = 20
+    ) -> list[Annotated[CustomerLifecycleEvent, strawberry.lazy("crm_api.lifecycle.types")]]:
+        from crm_api.lifecycle.types import CustomerLifecycleEvent
+
+        key = (self._pk, _related_size(first))
+        rows = await info.context.loaders.lifecycle_events_by_customer_id.load(key)
+        return [CustomerLifecycleEvent.from_model(r) for r in rows]
+
+    @strawberry.field(
+        description="Requirement analyses of this customer, latest first.",
+        extensions=requires("requirement:read"),
+    )
+    async def requirement_analyses(
+        self, info: Info, first: int = 20
+    ) -> list[Annotated[RequirementAnalysis, strawberry.lazy("crm_api.requirements.types")]]:
+        from crm_api.requirements.types import RequirementAnalysis
+
+        key = (self._pk, _related_size(first))
+        return [
+            RequirementAnalysis.from_model(r)
+            for r in await info.context.loaders.requirement_analyses_by_customer_id.load(key)
+        ]
+
+    @strawberry.field(
+        description="Sales opportunities with this customer, latest first.",
+        extensions=requires("opportunity:read"),
+    )
+    async def opportunities(
+        self, info: Info, first: int = 20
+    ) -> list[Annotated[Opportunity, strawberry.lazy("crm_api.opportunities.types")]]:
+        from crm_api.opportunities.types import Opportunity
+
+        key = (self._pk, _related_size(first))
+        return [
+            Opportunity.from_model(r)
+            for r in await info.context.loaders.opportunities_by_customer_id.load(key)
+        ]
+
+    @strawberry.field(
+        description="Contracts with this customer, latest start first.",
+        extensions=requires("contract:read"),
+    )
+    async def contracts(
+        self, info: Info, first: int = 20
+    ) -> list[Annotated[Contract, strawberry.lazy("crm_api.contracts.types")]]:
+        from crm_api.contracts.types import Contract
+
+        key = (self._pk, _related_size(first))
+        return [
+            Contract.from_model(r)
+            for r in await info.context.loaders.contracts_by_customer_id.load(key)
+        ]
+
+    @strawberry.field(
+        description="Orders of this customer, latest first.", extensions=requires("order:read")
+    )
+    async def orders(
+        self, info: Info, first: int = 20
+    ) -> list[Annotated[Order, strawberry.lazy("crm_api.orders.types")]]:
+        from crm_api.orders.types import Order
+
+        key = (self._pk, _related_size(first))
+        return [
+            Order.from_model(r) for r in await info.context.loaders.orders_by_customer_id.load(key)
         ]
 
 

@@ -7,9 +7,11 @@ import uuid
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_api.bulk import create_many_under_customer_field, update_many_field
 from crm_api.context import Info
 from crm_api.errors import UserError
 from crm_api.followups import inputs as I
+from crm_api.followups.queries import LIST, base
 from crm_api.followups.types import FollowUp
 from crm_api.inputs import input_data
 from crm_api.mutation import run
@@ -69,6 +71,33 @@ class FollowUpMutations:
             return await service.update(session, who, _pk(id), data, expected_version=version)
 
         return _payload(await run(info, work))
+
+    create_follow_ups = create_many_under_customer_field(
+        type_name="FollowUp",
+        create_input=I.CreateFollowUpInput,
+        gql_type=FollowUp,
+        create_one=lambda info, session, who, customer_pk, data: service.create(
+            session, who, customer_pk, data
+        ),
+        convert=lambda info, row: FollowUp.from_model(row),
+        id_fields=I.ID_FIELDS,
+        permission="followup:create",
+    )
+    update_follow_ups = update_many_field(
+        type_name="FollowUp",
+        plural="followUps",
+        lists=LIST,
+        filter_input=I.FollowUpFilter,
+        update_input=I.UpdateFollowUpInput,
+        gql_type=FollowUp,
+        make_base=base,
+        update_one=lambda info, session, who, pk, data: service.update(
+            session, who, pk, data, expected_version=None
+        ),
+        convert=lambda info, row: FollowUp.from_model(row),
+        id_fields=I.ID_FIELDS,
+        permission="followup:update",
+    )
 
     @strawberry.mutation(
         description="Soft delete: restorable.", extensions=requires("followup:delete")

@@ -7,9 +7,10 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select
 
-from crm_api.context import Info
+from crm_api.context import Context, Info
 from crm_api.followups import inputs as I
 from crm_api.followups.types import FIELDS, HIDDEN, FollowUp
+from crm_api.grouping import group_by_field, group_spec
 from crm_api.listing import ListArgs, list_connection, list_spec, one_by_id
 from crm_api.permissions import requires
 from crm_api.relay import Connection
@@ -22,6 +23,29 @@ LIST = list_spec(
     default_order=(SortKey("scheduled_at", descending=True),),
     id_fields=I.ID_FIELDS,
 )
+GROUPS = group_spec(
+    "FollowUp",
+    FIELDS | HIDDEN,
+    keys=(
+        "status",
+        "scheduled_at",
+        "remind_at",
+        "done_at",
+        "next_follow_up_at",
+        "created_at",
+        "customer_id",
+        "owner_id",
+    ),
+    measures=(),
+    id_fields=I.ID_FIELDS,
+)
+
+
+def base(ctx: Context, include_deleted: bool, search: str | None) -> Select[Any]:
+    """Only records of live customers in the viewer's data scope."""
+    return repository.base_select(
+        include_deleted=include_deleted, search=search, scope=ctx.require_principal().data_scope
+    )
 
 
 @strawberry.type
@@ -53,22 +77,17 @@ class FollowUpQueries:
         include_deleted: bool = False,
     ) -> Connection[FollowUp]:
         args = ListArgs(first, after, last, before, filter, order_by, include_deleted)
-        ctx = info.context
-        loader = ctx.loaders.follow_up_by_id
-
-        def base() -> Select[Any]:
-            # Only records of live customers in the viewer's data scope.
-            return repository.base_select(
-                include_deleted=include_deleted,
-                search=search,
-                scope=ctx.require_principal().data_scope,
-            )
+        loader = info.context.loaders.follow_up_by_id
 
         return await list_connection(
             info,
             LIST,
             args,
-            base,
+            lambda: base(info.context, include_deleted, search),
             FollowUp.from_model,
             prime=lambda row: loader.prime(row.id, row),
         )
+
+    follow_ups_group_by = group_by_field(
+        GROUPS, LIST, I.FollowUpFilter, base, permission="followup:read"
+    )

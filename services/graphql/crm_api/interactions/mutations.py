@@ -7,10 +7,12 @@ import uuid
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_api.bulk import create_many_under_customer_field, update_many_field
 from crm_api.context import Info
 from crm_api.errors import UserError
 from crm_api.inputs import input_data
 from crm_api.interactions import inputs as I
+from crm_api.interactions.queries import LIST, base
 from crm_api.interactions.types import Interaction
 from crm_api.mutation import run
 from crm_api.permissions import requires
@@ -69,6 +71,33 @@ class InteractionMutations:
             return await service.update(session, who, _pk(id), data, expected_version=version)
 
         return _payload(await run(info, work))
+
+    create_interactions = create_many_under_customer_field(
+        type_name="Interaction",
+        create_input=I.CreateInteractionInput,
+        gql_type=Interaction,
+        create_one=lambda info, session, who, customer_pk, data: service.create(
+            session, who, customer_pk, data
+        ),
+        convert=lambda info, row: Interaction.from_model(row),
+        id_fields=I.ID_FIELDS,
+        permission="interaction:create",
+    )
+    update_interactions = update_many_field(
+        type_name="Interaction",
+        plural="interactions",
+        lists=LIST,
+        filter_input=I.InteractionFilter,
+        update_input=I.UpdateInteractionInput,
+        gql_type=Interaction,
+        make_base=base,
+        update_one=lambda info, session, who, pk, data: service.update(
+            session, who, pk, data, expected_version=None
+        ),
+        convert=lambda info, row: Interaction.from_model(row),
+        id_fields=I.ID_FIELDS,
+        permission="interaction:update",
+    )
 
     @strawberry.mutation(
         description="Soft delete: restorable.", extensions=requires("interaction:delete")

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select
 
-from crm_api.context import Info
+from crm_api.context import Context, Info
+from crm_api.grouping import group_by_field, group_spec
 from crm_api.interactions import inputs as I
 from crm_api.interactions.types import FIELDS, HIDDEN, Interaction
 from crm_api.listing import ListArgs, list_connection, list_spec, one_by_id
@@ -22,6 +23,29 @@ LIST = list_spec(
     default_order=(SortKey("occurred_at", descending=True),),
     id_fields=I.ID_FIELDS,
 )
+GROUPS = group_spec(
+    "Interaction",
+    FIELDS | HIDDEN,
+    keys=(
+        "channel",
+        "subject",
+        "occurred_at",
+        "next_contact_on",
+        "created_at",
+        "customer_id",
+        "contact_id",
+        "staff_user_id",
+    ),
+    measures=(),
+    id_fields=I.ID_FIELDS,
+)
+
+
+def base(ctx: Context, include_deleted: bool, search: str | None) -> Select[Any]:
+    """Only records of live customers in the viewer's data scope."""
+    return repository.base_select(
+        include_deleted=include_deleted, search=search, scope=ctx.require_principal().data_scope
+    )
 
 
 @strawberry.type
@@ -53,22 +77,17 @@ class InteractionQueries:
         include_deleted: bool = False,
     ) -> Connection[Interaction]:
         args = ListArgs(first, after, last, before, filter, order_by, include_deleted)
-        ctx = info.context
-        loader = ctx.loaders.interaction_by_id
-
-        def base() -> Select[Any]:
-            # Only records of live customers in the viewer's data scope.
-            return repository.base_select(
-                include_deleted=include_deleted,
-                search=search,
-                scope=ctx.require_principal().data_scope,
-            )
+        loader = info.context.loaders.interaction_by_id
 
         return await list_connection(
             info,
             LIST,
             args,
-            base,
+            lambda: base(info.context, include_deleted, search),
             Interaction.from_model,
             prime=lambda row: loader.prime(row.id, row),
         )
+
+    interactions_group_by = group_by_field(
+        GROUPS, LIST, I.InteractionFilter, base, permission="interaction:read"
+    )

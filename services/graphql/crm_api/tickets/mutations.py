@@ -7,6 +7,7 @@ import uuid
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_api.bulk import create_many_under_customer_field, update_many_field
 from crm_api.context import Info
 from crm_api.errors import UserError
 from crm_api.inputs import input_data
@@ -14,6 +15,7 @@ from crm_api.mutation import run
 from crm_api.permissions import requires
 from crm_api.relay import from_global_id
 from crm_api.tickets import inputs as I
+from crm_api.tickets.queries import LIST, base
 from crm_api.tickets.types import ServiceTicket
 from crm_core.identity.principal import Principal
 from crm_core.tickets import service
@@ -69,6 +71,33 @@ class ServiceTicketMutations:
             return await service.update(session, who, _pk(id), data, expected_version=version)
 
         return _payload(await run(info, work))
+
+    create_service_tickets = create_many_under_customer_field(
+        type_name="ServiceTicket",
+        create_input=I.CreateServiceTicketInput,
+        gql_type=ServiceTicket,
+        create_one=lambda info, session, who, customer_pk, data: service.create(
+            session, who, customer_pk, data
+        ),
+        convert=lambda info, row: ServiceTicket.from_model(row),
+        id_fields=I.ID_FIELDS,
+        permission="ticket:create",
+    )
+    update_service_tickets = update_many_field(
+        type_name="ServiceTicket",
+        plural="serviceTickets",
+        lists=LIST,
+        filter_input=I.ServiceTicketFilter,
+        update_input=I.UpdateServiceTicketInput,
+        gql_type=ServiceTicket,
+        make_base=base,
+        update_one=lambda info, session, who, pk, data: service.update(
+            session, who, pk, data, expected_version=None
+        ),
+        convert=lambda info, row: ServiceTicket.from_model(row),
+        id_fields=I.ID_FIELDS,
+        permission="ticket:update",
+    )
 
     @strawberry.mutation(
         description="Soft delete: restorable.", extensions=requires("ticket:delete")

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select
 
-from crm_api.context import Info
+from crm_api.context import Context, Info
+from crm_api.grouping import group_by_field, group_spec
 from crm_api.listing import ListArgs, list_connection, list_spec, one_by_id
 from crm_api.permissions import requires
 from crm_api.relay import Connection
@@ -21,7 +22,34 @@ LIST = list_spec(
     HIDDEN,
     default_order=(SortKey("requested_at", descending=True),),
     id_fields=I.ID_FIELDS,
+    measures=("satisfaction",),
 )
+GROUPS = group_spec(
+    "ServiceTicket",
+    FIELDS | HIDDEN,
+    keys=(
+        "priority",
+        "status",
+        "product",
+        "satisfaction",
+        "requested_at",
+        "handled_at",
+        "resolved_at",
+        "created_at",
+        "customer_id",
+        "contact_id",
+        "assignee_id",
+    ),
+    measures=("satisfaction",),
+    id_fields=I.ID_FIELDS,
+)
+
+
+def base(ctx: Context, include_deleted: bool, search: str | None) -> Select[Any]:
+    """Only records of live customers in the viewer's data scope."""
+    return repository.base_select(
+        include_deleted=include_deleted, search=search, scope=ctx.require_principal().data_scope
+    )
 
 
 @strawberry.type
@@ -54,22 +82,17 @@ class ServiceTicketQueries:
         include_deleted: bool = False,
     ) -> Connection[ServiceTicket]:
         args = ListArgs(first, after, last, before, filter, order_by, include_deleted)
-        ctx = info.context
-        loader = ctx.loaders.service_ticket_by_id
-
-        def base() -> Select[Any]:
-            # Only records of live customers in the viewer's data scope.
-            return repository.base_select(
-                include_deleted=include_deleted,
-                search=search,
-                scope=ctx.require_principal().data_scope,
-            )
+        loader = info.context.loaders.service_ticket_by_id
 
         return await list_connection(
             info,
             LIST,
             args,
-            base,
+            lambda: base(info.context, include_deleted, search),
             ServiceTicket.from_model,
             prime=lambda row: loader.prime(row.id, row),
         )
+
+    service_tickets_group_by = group_by_field(
+        GROUPS, LIST, I.ServiceTicketFilter, base, permission="ticket:read"
+    )

@@ -1,0 +1,1 @@
+"""GraphQL: activities and their attendees."""

@@ -1,0 +1,1 @@
+"""GraphQL: contracts and their deliveries."""

@@ -1,0 +1,1 @@
+"""Relationship evaluations over GraphQL."""

@@ -1,0 +1,1 @@
+"""GraphQL: customer lifecycle history."""

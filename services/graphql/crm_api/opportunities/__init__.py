@@ -1,0 +1,1 @@
+"""GraphQL: sales opportunities, their lines, stage history and the funnel."""

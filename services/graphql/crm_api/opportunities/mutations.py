@@ -1,0 +1,176 @@
+"""Opportunity mutations, and the funnel's: thin — parse input, call the service, map the result."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from typing import Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm_api.context import Info
+from crm_api.errors import UserError
+from crm_api.inputs import input_data
+from crm_api.mutation import bounded, run
+from crm_api.opportunities import inputs as I
+from crm_api.opportunities.types import Opportunity, OpportunityStage
+from crm_api.permissions import requires
+from crm_api.relay import from_global_id
+from crm_core.errors import DomainError, FieldError
+from crm_core.identity.principal import Principal
+from crm_core.opportunities import service
+from crm_core.opportunities.funnel import Funnel
+from crm_core.opportunities.models import Opportunity as Row
+
+MAX_BATCH = 100
+
+
+@strawberry.type
+class OpportunityPayload:
+    opportunity: Opportunity | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class OpportunitiesPayload:
+    opportunities: list[Opportunity]
+    errors: list[UserError]
+
+
+@strawberry.type
+class DestroyOpportunityPayload:
+    destroyed_id: strawberry.ID | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class OpportunityFunnelPayload:
+    stages: list[OpportunityStage] | None
+    errors: list[UserError]
+
+
+def _pk(id: strawberry.ID, field: str = "id", expect: str = "Opportunity") -> uuid.UUID:
+    return from_global_id(id, field=field, expect=expect)[1]
+
+
+def _data(obj: Any) -> dict[str, Any]:
+    """The input as plain data, with the lines' product ids turned into keys."""
+    data = input_data(obj, id_fields=I.ID_FIELDS)
+    for i, line in enumerate(data.get("products") or []):
+        line["product_id"] = _pk(line["product_id"], f"products.{i}.product_id", "Product")
+    return data
+
+
+def _items(inputs: list[I.CreateOpportunityItemInput]) -> list[tuple[uuid.UUID, Any]]:
+    """Each item's customer and fields; a bad global id names its item (``{i}.customerId``)."""
+    out = []
+    for i, item in enumerate(inputs):
+        try:
+            data = _data(item)
+        except DomainError as exc:
+            raise DomainError(
+                [FieldError(f"{i}.{e.field}", e.code, e.message) for e in exc.errors]
+            ) from None
+        out.append((data.pop("customer_id"), data))
+    return out
+
+
+def _payload(result: tuple[Row | None, list[UserError]]) -> OpportunityPayload:
+    row, errors = result
+    return OpportunityPayload(
+        opportunity=Opportunity.from_model(row) if row is not None else None, errors=errors
+    )
+
+
+@strawberry.type
+class OpportunityMutations:
+    @strawberry.mutation(extensions=requires("opportunity:create"))
+    async def create_opportunity(
+        self, info: Info, customer_id: strawberry.ID, input: I.CreateOpportunityInput
+    ) -> OpportunityPayload:
+        async def work(session: AsyncSession, who: Principal) -> Row:
+            customer_pk = _pk(customer_id, "customer_id", "Customer")
+            return await service.create(session, who, customer_pk, _data(input))
+
+        return _payload(await run(info, work))
+
+    @strawberry.mutation(
+        description=f"All or nothing; at most {MAX_BATCH}.",
+        extensions=requires("opportunity:create"),
+    )
+    async def create_opportunities(
+        self, info: Info, inputs: list[I.CreateOpportunityItemInput]
+    ) -> OpportunitiesPayload:
+        async def work(session: AsyncSession, who: Principal) -> list[Row]:
+            bounded(inputs, MAX_BATCH, "inputs")
+            return await service.create_many(session, who, _items(inputs))
+
+        rows, errors = await run(info, work, prefix="inputs")
+        return OpportunitiesPayload(
+            opportunities=[Opportunity.from_model(r) for r in rows or []], errors=errors
+        )
+
+    @strawberry.mutation(
+        description="`stage` moves along the company's funnel; `products` replaces the lines.",
+        extensions=requires("opportunity:update"),
+    )
+    async def update_opportunity(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        input: I.UpdateOpportunityInput,
+        version: int | None = None,
+    ) -> OpportunityPayload:
+        async def work(session: AsyncSession, who: Principal) -> Row:
+            return await service.update(
+                session, who, _pk(id), _data(input), expected_version=version
+            )
+
+        return _payload(await run(info, work))
+
+    @strawberry.mutation(
+        description="Soft delete: restorable.", extensions=requires("opportunity:delete")
+    )
+    async def delete_opportunity(
+        self, info: Info, id: strawberry.ID, version: int | None = None
+    ) -> OpportunityPayload:
+        async def work(session: AsyncSession, who: Principal) -> Row:
+            return await service.soft_delete(session, who, _pk(id), expected_version=version)
+
+        return _payload(await run(info, work))
+
+    @strawberry.mutation(extensions=requires("opportunity:restore"))
+    async def restore_opportunity(self, info: Info, id: strawberry.ID) -> OpportunityPayload:
+        async def work(session: AsyncSession, who: Principal) -> Row:
+            return await service.restore(session, who, _pk(id))
+
+        return _payload(await run(info, work))
+
+    @strawberry.mutation(
+        description="Permanent delete, with its lines and stage history.",
+        extensions=requires("opportunity:destroy"),
+    )
+    async def destroy_opportunity(self, info: Info, id: strawberry.ID) -> DestroyOpportunityPayload:
+        async def work(session: AsyncSession, who: Principal) -> uuid.UUID:
+            return await service.destroy(session, who, _pk(id))
+
+        destroyed, errors = await run(info, work)
+        return DestroyOpportunityPayload(destroyed_id=id if destroyed else None, errors=errors)
+
+    @strawberry.mutation(
+        description="Replace the company's sales funnel. Keys are unique; `won` (100%) and "
+        "`lost` (0%) stay and are final; stages that open opportunities stand in stay.",
+        extensions=requires("settings:manage"),
+    )
+    async def set_opportunity_funnel(
+        self, info: Info, stages: list[I.OpportunityStageInput]
+    ) -> OpportunityFunnelPayload:
+        async def work(session: AsyncSession, who: Principal) -> Funnel:
+            return await service.set_funnel(session, who, [dataclasses.asdict(s) for s in stages])
+
+        funnel, errors = await run(info, work, prefix="")
+        return OpportunityFunnelPayload(
+            stages=[OpportunityStage.from_stage(s) for s in funnel.stages] if funnel else None,
+            errors=errors,
+        )

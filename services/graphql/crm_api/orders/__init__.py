@@ -1,0 +1,1 @@
+"""GraphQL: orders with their lines, payments and refunds."""

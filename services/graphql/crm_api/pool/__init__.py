@@ -1,0 +1,1 @@
+"""The shared customer pool over GraphQL."""

@@ -1,0 +1,1 @@
+"""GraphQL: the product catalogue."""

@@ -1,0 +1,1 @@
+"""GraphQL: requirement analyses (客户需求分析表)."""

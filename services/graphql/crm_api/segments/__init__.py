@@ -1,0 +1,1 @@
+"""GraphQL: saved customer segments, evaluated live."""

@@ -1,0 +1,1 @@
+"""Survey templates over GraphQL."""

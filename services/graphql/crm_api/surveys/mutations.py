@@ -1,0 +1,124 @@
+"""Survey template mutations: thin — parse input, call the service, map the result."""
+
+from __future__ import annotations
+
+import uuid
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm_api.context import Info
+from crm_api.errors import UserError
+from crm_api.inputs import input_data
+from crm_api.mutation import bounded, run
+from crm_api.permissions import requires
+from crm_api.relay import from_global_id
+from crm_api.surveys import inputs as I
+from crm_api.surveys.types import SurveyTemplate
+from crm_core.identity.principal import Principal
+from crm_core.surveys import service
+from crm_core.surveys.models import SurveyTemplate as Row
+
+MAX_BATCH = 50
+
+
+@strawberry.type
+class SurveyTemplatePayload:
+    survey_template: SurveyTemplate | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class SurveyTemplatesPayload:
+    survey_templates: list[SurveyTemplate]
+    errors: list[UserError]
+
+
+@strawberry.type
+class DestroySurveyTemplatePayload:
+    destroyed_id: strawberry.ID | None
+    errors: list[UserError]
+
+
+def _pk(id: strawberry.ID) -> uuid.UUID:
+    return from_global_id(id, expect="SurveyTemplate")[1]
+
+
+def _payload(result: tuple[Row | None, list[UserError]]) -> SurveyTemplatePayload:
+    row, errors = result
+    return SurveyTemplatePayload(
+        survey_template=SurveyTemplate.from_model(row) if row is not None else None, errors=errors
+    )
+
+
+@strawberry.type
+class SurveyMutations:
+    @strawberry.mutation(extensions=requires("survey:create"))
+    async def create_survey_template(
+        self, info: Info, input: I.CreateSurveyTemplateInput
+    ) -> SurveyTemplatePayload:
+        async def work(session: AsyncSession, who: Principal) -> Row:
+            return await service.create(session, who, input_data(input))
+
+        return _payload(await run(info, work))
+
+    @strawberry.mutation(
+        description=f"All or nothing; at most {MAX_BATCH}.", extensions=requires("survey:create")
+    )
+    async def create_survey_templates(
+        self, info: Info, inputs: list[I.CreateSurveyTemplateInput]
+    ) -> SurveyTemplatesPayload:
+        async def work(session: AsyncSession, who: Principal) -> list[Row]:
+            bounded(inputs, MAX_BATCH, "inputs")
+            return await service.create_many(session, who, [input_data(i) for i in inputs])
+
+        rows, errors = await run(info, work, prefix="inputs")
+        return SurveyTemplatesPayload(
+            survey_templates=[SurveyTemplate.from_model(r) for r in rows or []], errors=errors
+        )
+
+    @strawberry.mutation(extensions=requires("survey:update"))
+    async def update_survey_template(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        input: I.UpdateSurveyTemplateInput,
+        version: int | None = None,
+    ) -> SurveyTemplatePayload:
+        async def work(session: AsyncSession, who: Principal) -> Row:
+            return await service.update(
+                session, who, _pk(id), input_data(input), expected_version=version
+            )
+
+        return _payload(await run(info, work))
+
+    @strawberry.mutation(
+        description="Soft delete: restorable.", extensions=requires("survey:delete")
+    )
+    async def delete_survey_template(
+        self, info: Info, id: strawberry.ID, version: int | None = None
+    ) -> SurveyTemplatePayload:
+        async def work(session: AsyncSession, who: Principal) -> Row:
+            return await service.soft_delete(session, who, _pk(id), expected_version=version)
+
+        return _payload(await run(info, work))
+
+    @strawberry.mutation(
+        description="Refused for an active template while another is active for its trigger.",
+        extensions=requires("survey:restore"),
+    )
+    async def restore_survey_template(self, info: Info, id: strawberry.ID) -> SurveyTemplatePayload:
+        async def work(session: AsyncSession, who: Principal) -> Row:
+            return await service.restore(session, who, _pk(id))
+
+        return _payload(await run(info, work))
+
+    @strawberry.mutation(description="Permanent delete.", extensions=requires("survey:destroy"))
+    async def destroy_survey_template(
+        self, info: Info, id: strawberry.ID
+    ) -> DestroySurveyTemplatePayload:
+        async def work(session: AsyncSession, who: Principal) -> uuid.UUID:
+            return await service.destroy(session, who, _pk(id))
+
+        destroyed, errors = await run(info, work)
+        return DestroySurveyTemplatePayload(destroyed_id=id if destroyed else None, errors=errors)

@@ -1,0 +1,1 @@
+"""GraphQL: the tag catalogue and tagging customers."""

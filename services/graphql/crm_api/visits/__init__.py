@@ -1,0 +1,1 @@
+"""GraphQL: visit plans and visit records."""

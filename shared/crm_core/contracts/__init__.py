@@ -1,0 +1,1 @@
+"""Contracts with customers and their deliveries (domain.md §8)."""

@@ -1,0 +1,26 @@
+"""duplicate candidates and merges
+
+Revision ID: tenant_0012
+Revises: tenant_0011
+Create Date: 2026-11-26
+
+"""
+
+from typing import Sequence, Union
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision: str = "tenant_0012"
+down_revision: Union[str, Sequence[str], None] = "tenant_0011"
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

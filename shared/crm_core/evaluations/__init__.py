@@ -1,0 +1,1 @@
+"""Relationship evaluations (客户关系评估表)."""

@@ -1,0 +1,1 @@
+"""Leads (潜在客户): prospective customers, qualified and converted into customers."""

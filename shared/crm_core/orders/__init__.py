@@ -1,0 +1,1 @@
+"""Orders (transactions) with their lines, payments and refunds (domain.md, further tables)."""

@@ -1,0 +1,1 @@
+"""The shared customer pool (公海)."""

@@ -1,0 +1,1 @@
+"""Products: the company-wide catalogue that opportunities, orders and reports refer to."""

@@ -1,0 +1,1 @@
+"""Saved customer segments: a stored customer filter, evaluated live for each viewer."""

@@ -1,0 +1,1 @@
+"""Satisfaction survey templates (客户满意度调查)."""
