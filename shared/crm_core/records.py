@@ -62,17 +62,19 @@ async def by_parents(
     *,
     order_by: Sequence[Any],
     limit: int,
+    where: Sequence[ColumnElement[bool]] = (),
 ) -> dict[uuid.UUID, list[R]]:
     """Live children of many parents in one statement, at most ``limit`` per parent, each
     parent's in ``order_by`` order (a window function: a page of parents costs one statement,
-    and one parent with thousands of children cannot swell it)."""
+    and one parent with thousands of children cannot swell it). ``where`` narrows the children
+    (e.g. only open opportunities) before the limit applies."""
     table: Any = model
     ranked = (
         select(
             model,
             func.row_number().over(partition_by=parent, order_by=list(order_by)).label("rn"),
         )
-        .where(parent.in_(parent_ids), table.deleted_at.is_(None))
+        .where(parent.in_(parent_ids), table.deleted_at.is_(None), *where)
         .subquery()
     )
     row = aliased(model, ranked)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Select,
     String,
+    case,
     cast,
     func,
     literal,
@@ -90,7 +91,10 @@ def _dated(kind: str, model: Any, day: Any) -> Callable[[uuid.UUID, str], Rows]:
 
 def _stage_changes(customer_id: uuid.UUID, tz: str) -> Rows:
     h = OpportunityStageHistory
-    detail = func.concat(func.coalesce(h.from_stage, ""), " → ", h.to_stage)
+    # "qualification → proposal"; the first row (the opportunity's creation) names its stage.
+    detail = case(
+        (h.from_stage.is_(None), h.to_stage), else_=func.concat(h.from_stage, " → ", h.to_stage)
+    )
     return (
         select(
             literal("stage_change").label("kind"),

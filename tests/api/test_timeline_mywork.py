@@ -4,6 +4,7 @@ tenants) and the signed-in user's reminders and tasks."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from crmtest import make_tenant
@@ -219,3 +220,136 @@ async def test_my_reminders_and_tasks(db, world, gql_as) -> None:
         )
     again = await admin(MY_WORK)
     assert due not in [r["node"]["id"] for r in again["myReminders"]]
+
+
+PRODUCT = f"""
+mutation($i: CreateProductInput!) {{ createProduct(input: $i) {{ product {{ id }} {ERRORS} }} }}"""
+OPPORTUNITY = f"""
+mutation($c: ID!, $i: CreateOpportunityInput!) {{
+  createOpportunity(customerId: $c, input: $i) {{ opportunity {{ id }} {ERRORS} }}
+}}"""
+MOVE = f"""
+mutation($id: ID!, $i: UpdateOpportunityInput!) {{
+  updateOpportunity(id: $id, input: $i) {{ opportunity {{ id stage }} {ERRORS} }}
+}}"""
+CONTRACT = f"""
+mutation($c: ID!, $i: CreateContractInput!) {{
+  createContract(customerId: $c, input: $i) {{ contract {{ id }} {ERRORS} }}
+}}"""
+ORDER = f"""
+mutation($c: ID!, $i: CreateOrderInput!) {{
+  createOrder(customerId: $c, input: $i) {{ order {{ id }} {ERRORS} }}
+}}"""
+VISIT_RECORD = f"""
+mutation($c: ID!, $i: CreateVisitRecordInput!) {{
+  createVisitRecord(customerId: $c, input: $i) {{ visitRecord {{ id }} {ERRORS} }}
+}}"""
+VISIT_PLAN = f"""
+mutation($c: ID!, $i: CreateVisitPlanInput!) {{
+  createVisitPlan(customerId: $c, input: $i) {{ visitPlan {{ id }} {ERRORS} }}
+}}"""
+
+
+async def test_timeline_holds_sales_records_and_stage_changes(db, gql_as) -> None:
+    t = await make_tenant(db, "timeline-sales")
+    admin = await gql_as(t.admin_email)
+    customer = await create_customer(admin, name="销售时间线")
+    cid = customer["id"]
+    product = (
+        await admin(
+            PRODUCT,
+            {"i": {"code": "TL-1", "name": "净水器", "unitPrice": "100", "currency": "CNY"}},
+        )
+    )["createProduct"]["product"]["id"]
+    opportunity = await make(
+        admin, OPPORTUNITY, cid, "createOpportunity", "opportunity", name="年度采购"
+    )
+    moved = (await admin(MOVE, {"id": opportunity, "i": {"stage": "needs_analysis"}}))[
+        "updateOpportunity"
+    ]
+    assert moved["errors"] == [], moved
+    contract = await make(
+        admin,
+        CONTRACT,
+        cid,
+        "createContract",
+        "contract",
+        name="年度合同",
+        startsOn="2026-02-01",
+        endsOn="2027-01-31",
+        signedOn="2026-01-20",
+    )
+    order = await make(
+        admin,
+        ORDER,
+        cid,
+        "createOrder",
+        "order",
+        orderedOn="2026-02-10",
+        lines=[{"productId": product, "quantity": "2"}],
+    )
+    visit = await make(
+        admin,
+        VISIT_RECORD,
+        cid,
+        "createVisitRecord",
+        "visitRecord",
+        visitedAt="2026-01-05T10:00:00+08:00",
+        outcome="B",
+    )
+    page = (await admin(TIMELINE, {"id": cid, "first": 20}))["customer"]["timeline"]
+    entries = [(e["node"]["kind"], e["node"]["node"]["id"]) for e in page["edges"]]
+    # Two stage changes (created in the first stage, then moved) come first: they happened now.
+    assert entries[:2] == [("STAGE_CHANGE", opportunity), ("STAGE_CHANGE", opportunity)]
+    assert entries[2:] == [("ORDER", order), ("CONTRACT", contract), ("VISIT", visit)]
+    details = [e["node"]["detail"] for e in page["edges"][:2]]
+    assert details == ["qualification → needs_analysis", "qualification"]
+    # A company date sits at midnight in the company's zone (Asia/Shanghai by default).
+    order_at = next(e["node"]["occurredAt"] for e in page["edges"] if e["node"]["kind"] == "ORDER")
+    assert order_at.startswith("2026-02-09T16:00:00")
+
+    # A visit planned today is a task of its visitor.
+    planned = await make(
+        admin,
+        VISIT_PLAN,
+        cid,
+        "createVisitPlan",
+        "visitPlan",
+        plannedAt=(datetime.now(UTC) + timedelta(minutes=1)).isoformat(),
+        purpose="今天拜访",
+    )
+    tasks = (await admin(MY_WORK))["myTasks"]
+    assert any(w["kind"] == "VISIT" and w["node"]["id"] == planned for w in tasks)
+
+
+def _later_today() -> datetime:
+    """A minute from now, or a minute ago when that would be tomorrow in Shanghai."""
+    shanghai = ZoneInfo("Asia/Shanghai")
+    now = datetime.now(UTC)
+    soon = now + timedelta(minutes=1)
+    same_day = soon.astimezone(shanghai).date() == now.astimezone(shanghai).date()
+    return soon if same_day else now - timedelta(minutes=1)
+
+
+async def test_customer_open_opportunities(db, gql_as) -> None:
+    t = await make_tenant(db, "open-opps")
+    admin = await gql_as(t.admin_email)
+    customer = await create_customer(admin, name="机会客户")
+    still_open = await make(
+        admin, OPPORTUNITY, customer["id"], "createOpportunity", "opportunity", name="开着的"
+    )
+    lost = await make(
+        admin, OPPORTUNITY, customer["id"], "createOpportunity", "opportunity", name="丢了的"
+    )
+    result = (await admin(MOVE, {"id": lost, "i": {"stage": "lost", "lostReason": "价格"}}))[
+        "updateOpportunity"
+    ]
+    assert result["errors"] == [], result
+    query = """
+    query($id: ID!) { customer(id: $id) {
+      all: opportunities(first: 10) { id }
+      open: opportunities(first: 10, open: true) { id }
+    } }"""
+    found = (await admin(query, {"id": customer["id"]}))["customer"]
+    assert {o["id"] for o in found["all"]} == {still_open, lost}
+    assert [o["id"] for o in found["open"]] == [still_open]

@@ -135,6 +135,9 @@ class Loaders:
         self.opportunities_by_customer_id = DataLoader(
             partial(self._children, fetch=opportunities_repo.by_customers)
         )
+        self.open_opportunities_by_customer_id = DataLoader(
+            partial(self._children, fetch=opportunities_repo.open_by_customers)
+        )
         self.opportunity_lines_by_opportunity_id = DataLoader(
             partial(opportunity_loaders.lines_by_opportunity_id, tdb, principal)
         )

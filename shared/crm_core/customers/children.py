@@ -77,6 +77,7 @@ class CustomerChildren(Generic[R]):
         customer_ids: Sequence[uuid.UUID],
         *,
         limit: int = PER_CUSTOMER_LIMIT,
+        where: Sequence[ColumnElement[bool]] = (),
     ) -> dict[uuid.UUID, list[R]]:
         """Live children of many customers in one statement, at most ``limit`` each."""
         return await records.by_parents(
@@ -86,6 +87,7 @@ class CustomerChildren(Generic[R]):
             customer_ids,
             order_by=self._order_by,
             limit=limit,
+            where=where,
         )
 
     def base_select(

@@ -36,6 +36,18 @@ by_customers = _children.by_customers
 base_select = _children.base_select
 
 
+async def open_by_customers(
+    session: AsyncSession, customer_ids: Sequence[uuid.UUID], *, limit: int = PER_CUSTOMER_LIMIT
+) -> dict[uuid.UUID, list[Opportunity]]:
+    """Open opportunities (neither won nor lost) of many customers, one statement."""
+    return await _children.by_customers(
+        session,
+        customer_ids,
+        limit=limit,
+        where=(Opportunity.outcome == OpportunityOutcome.open,),
+    )
+
+
 async def lines_of(
     session: AsyncSession, opportunity_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[OpportunityProduct]]:

@@ -457,15 +457,23 @@ class Customer(Node):
         extensions=requires("opportunity:read"),
     )
     async def opportunities(
-        self, info: Info, first: int = 20
+        self,
+        info: Info,
+        first: int = 20,
+        open: Annotated[
+            bool, strawberry.argument(description="Only those neither won nor lost.")
+        ] = False,
     ) -> list[Annotated[Opportunity, strawberry.lazy("crm_api.opportunities.types")]]:
         from crm_api.opportunities.types import Opportunity
 
+        loaders = info.context.loaders
+        loader = (
+            loaders.open_opportunities_by_customer_id
+            if open
+            else loaders.opportunities_by_customer_id
+        )
         key = (self._pk, _related_size(first))
-        return [
-            Opportunity.from_model(r)
-            for r in await info.context.loaders.opportunities_by_customer_id.load(key)
-        ]
+        return [Opportunity.from_model(r) for r in await loader.load(key)]
 
     @strawberry.field(
         description="Contracts with this customer, latest start first.",
