@@ -10,7 +10,7 @@ from gqldocs import CREATE_CONTACT, create_customer
 SEARCH = """
 query($q: String!, $kinds: [SearchKind!], $first: Int! = 10) {
   search(query: $q, kinds: $kinds, first: $first) {
-    kind score node { id __typename ... on Customer { name } ... on Contact { name } }
+    kind score node { id __typename ... on Customer { name } ... on Contact { name } ... on Lead { name } }
   }
 }"""
 
@@ -27,9 +27,9 @@ async def world(db, gql_as, tenant_b):
     await create_customer(admin, name="Zhangjiakou Trading", email="info@zjk-trading.cn")
     acme = await create_customer(admin, name="Acme Robotics", email="sales@acme-robotics.com")
     await create_customer(admin, name="北京星辰科技有限公司")
-    contact = (
-        await admin(CREATE_CONTACT, {"c": acme["id"], "i": {"name": "Margaret Thompson"}})
-    )["createContact"]["contact"]
+    contact = (await admin(CREATE_CONTACT, {"c": acme["id"], "i": {"name": "Margaret Thompson"}}))[
+        "createContact"
+    ]["contact"]
     rep = await create_customer(sales, name="Rep Searchable Holdings")
     b = await gql_as(tenant_b.admin_email)
     await create_customer(b, name="张伟", kind="INDIVIDUAL")
@@ -89,3 +89,25 @@ async def test_bad_queries_and_statement_count(world, count_statements) -> None:
     await world["admin"](SEARCH, {"q": "a"})
     # The caller's membership, the threshold setting, the ranked union, one load per kind found.
     assert counter.count <= 5
+
+
+LEAD = """
+mutation($i: CreateLeadInput!) { createLead(input: $i) { lead { id } errors { field message } } }"""
+
+
+async def test_leads_are_found_by_company_pinyin_and_phone(world) -> None:
+    gql = world["admin"]
+    made = (
+        await gql(
+            LEAD, {"i": {"name": "李明", "companyName": "星河贸易", "phone": "+86 139 1111 2222"}}
+        )
+    )["createLead"]
+    assert made["errors"] == [], made
+    for query in ("星河贸易", "xinghe maoyi", "李明", "13911112222"):
+        hits = (await gql(SEARCH, {"q": query}))["search"]
+        assert hits and hits[0]["kind"] == "LEAD" and hits[0]["node"]["id"] == made["lead"]["id"], (
+            query
+        )
+    only_customers = (await gql(SEARCH, {"q": "李明", "kinds": ["CUSTOMER"]}))["search"]
+    assert all(h["kind"] == "CUSTOMER" for h in only_customers)
+    assert (await world["b"](SEARCH, {"q": "星河贸易"}))["search"] == []

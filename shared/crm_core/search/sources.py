@@ -6,6 +6,8 @@ from crm_core.contacts import repository as contacts_repo
 from crm_core.contacts.models import Contact
 from crm_core.customers import repository as customers_repo
 from crm_core.customers.models import Customer
+from crm_core.leads import repository as leads_repo
+from crm_core.leads.models import Lead
 from crm_core.search.engine import Source
 
 CUSTOMERS = Source(
@@ -26,4 +28,13 @@ CONTACTS = Source(
     visible=contacts_repo.visible,
     live=contacts_repo.live,
 )
-SOURCES = {s.kind: s for s in (CUSTOMERS, CONTACTS)}
+LEADS = Source(
+    kind="lead",
+    model=Lead,
+    title=Lead.name,
+    text=Lead.search_text,
+    public=Lead.search_public,
+    visible=leads_repo.visible,
+    live=leads_repo.live,
+)
+SOURCES = {s.kind: s for s in (CUSTOMERS, CONTACTS, LEADS)}
