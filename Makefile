@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: up test lint fmt schema check bench clean
+.PHONY: up test lint fmt schema check bench clean deploy-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,12 @@ schema: $(STAMP)  ## deliberately update the committed GraphQL contract
 
 check: lint test
 
-bench: $(STAMP)
+deploy-check: $(STAMP)  ## Dockerfile (hadolint), compose file (Compose parser + schema), Helm chart (render, lint, Kubernetes schemas), infra configs
+	$(PY) -m pytest tests/deploy -q
+
+bench: $(STAMP)  ## benchmarks; BENCH_CUSTOMERS=5000 for a quick run of the domain figures
 	$(PY) bench/page_load.py
+	$(PY) bench/domain_load.py --customers $(or $(BENCH_CUSTOMERS),100000)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

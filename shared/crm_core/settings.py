@@ -123,12 +123,107 @@ class WorkerSettings(BaseModel):
     cleansing_interval_seconds: int = Field(
         3_600, ge=10, le=7 * 86_400, description="Scheduler: one whole-tenant cleansing per period"
     )
+    health_port: int = Field(
+        0,
+        ge=0,
+        le=65_535,
+        description="Worker and scheduler: port of the /healthz and /readyz listener (0: none)",
+    )
+    health_host: str = Field(
+        "127.0.0.1", description="Address of that listener (0.0.0.0 in images)"
+    )
+
+
+class BackupSettings(BaseModel):
+    """Per-tenant logical backups (``crm_core.backups``)."""
+
+    storage: str = Field(
+        "local", pattern=r"^(local|s3)$", description="Where new backups go: local or s3"
+    )
+    local_dir: Path | None = Field(None, description="Local backup folder; default <data_dir>/backups")
+    s3_bucket: str | None = None
+    s3_prefix: str = Field("crm-backups", pattern=r"^[A-Za-z0-9._/-]{0,200}$")
+    s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint (MinIO, SeaweedFS…)")
+    s3_region: str = "us-east-1"
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
+    compression_level: int = Field(3, ge=1, le=19, description="zstd level")
+    interval_seconds: int = Field(
+        86_400, ge=60, description="Scheduler: one scheduled backup per tenant per period"
+    )
+    keep_daily: int = Field(7, ge=0, le=3_650, description="Default: newest backup of the last N days")
+    keep_days: int = Field(7, ge=0, le=3_650, description="Default: every backup younger than N days")
+    stale_after_seconds: int = Field(
+        6 * 3_600, ge=60, description="A backup still running after this long is marked failed"
+    )
+
+
+class JobSettings(BaseModel):
+    """The job machinery (``crm_core.jobs``) and the scheduler's upkeep of it."""
+
+    heartbeat_seconds: float = Field(
+        5.0, gt=0, le=300, description="How often a running job writes its heartbeat"
+    )
+    stale_after_seconds: float = Field(
+        60.0,
+        gt=0,
+        le=3_600,
+        description="A running job silent this long is requeued (its worker died)",
+    )
+    requeue_queued_after_seconds: float = Field(
+        600.0, gt=0, description="A queued job not started this long after its time is re-sent"
+    )
+    maintenance_interval_seconds: float = Field(
+        5.0, gt=0, le=300, description="Scheduler: outbox relay and job/mail sweeps, per tenant"
+    )
+    relay_after_seconds: float = Field(
+        5.0, ge=0, le=300, description="Outbox rows unsent this long are sent by the relay"
+    )
+    notifications_interval_seconds: int = Field(
+        300, ge=10, le=86_400, description="Default period of the notification scans per tenant"
+    )
+
+
+class SmtpSecurity(StrEnum):
+    none = "none"
+    starttls = "starttls"
+    tls = "tls"
+
+
+class MailSettings(BaseModel):
+    """Outgoing mail (``crm_core.mail``): SMTP through aiosmtplib."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(1025, ge=1, le=65_535, description="1025: the development sink of crm up")
+    security: SmtpSecurity = SmtpSecurity.none
+    username: str | None = None
+    password: SecretStr | None = None
+    timeout_seconds: float = Field(30.0, gt=0, le=300)
+    from_address: str = Field(
+        "noreply@crm.localhost", description="Default sender; tenants override"
+    )
+    from_name: str = "CRM"
+    message_id_domain: str | None = Field(
+        None, description="Right-hand side of Message-IDs (default: the sender's domain)"
+    )
+    max_attempts: int = Field(6, ge=1, le=50)
+    retry_base_seconds: float = Field(30.0, gt=0, le=3_600)
+    sending_stale_seconds: float = Field(
+        120.0,
+        gt=0,
+        le=86_400,
+        description="A mail 'sending' this long is sent again (same Message-ID)",
+    )
+    dev_sink: bool = Field(True, description="crm up (development): run a local SMTP sink")
 
 
 class TelemetrySettings(BaseModel):
     exporter: TraceExporter = TraceExporter.none
     otlp_endpoint: str = "http://127.0.0.1:4318"
     service_namespace: str = "crm"
+    metrics_interval_seconds: float = Field(
+        15.0, gt=0, le=3_600, description="How often metrics are pushed to the exporter"
+    )
 
 
 class Settings(BaseSettings):
@@ -155,6 +250,9 @@ class Settings(BaseSettings):
     graphql: GraphQLSettings = GraphQLSettings()
     worker: WorkerSettings = WorkerSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
+    jobs: JobSettings = JobSettings()
+    mail: MailSettings = MailSettings()
+    backups: BackupSettings = BackupSettings()
 
     @property
     def is_production(self) -> bool:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.trace import SpanProcessor
 from redis.asyncio import Redis
 from starlette.applications import Starlette
@@ -19,16 +21,19 @@ from strawberry.asgi import GraphQL
 from crm_api.auth import AuthFailure, authenticate
 from crm_api.context import AppState, Context
 from crm_api.http import GraphQLOverHTTP
+from crm_api.metrics import MetricsExtension, MetricsHolder
 from crm_api.oauth import token_route
 from crm_api.schema import build_schema
 from crm_api.sso import SsoEndpoints
 from crm_core.db.engine import Database
+from crm_core.health import ReadinessChecker, health_routes
 from crm_core.identity import scopes
 from crm_core.identity.keys import KeyStore
 from crm_core.identity.throttle import Throttle
 from crm_core.identity.tokens import TokenService
 from crm_core.messaging.broker import BrokerDispatcher, build_broker
 from crm_core.messaging.outbox import Dispatcher
+from crm_core.metrics import GraphQLInstruments
 from crm_core.security.crypto import load_master_key
 from crm_core.security.tenant_keys import TenantKeys
 from crm_core.settings import Settings, TraceExporter, load_settings
@@ -80,9 +85,10 @@ def create_app(
     database: Database | None = None,
     dispatcher: Dispatcher | None = None,
     span_processors: list[SpanProcessor] | None = None,
+    metric_readers: list[MetricReader] | None = None,
 ) -> Starlette:
-    """``database``/``dispatcher``/``span_processors`` let tests share a pool, a broker namespace
-    and an in-memory span exporter; in production all three come from settings."""
+    """``database``/``dispatcher``/``span_processors``/``metric_readers`` let tests share a pool,
+    a broker namespace and in-memory exporters; in production all of them come from settings."""
     settings = settings or load_settings()
     state_ref: dict[str, AppState] = {}
     graphiql = (
@@ -92,6 +98,12 @@ def create_app(
     )
     tracing = settings.telemetry.exporter is not TraceExporter.none or bool(span_processors)
     schema = build_schema(settings, tracing=tracing)
+    metrics_holder = MetricsHolder()
+    # A factory, so each request gets its own extension instance (pitfalls.md).
+    schema.extensions = (
+        *schema.extensions,
+        functools.partial(MetricsExtension, holder=metrics_holder),
+    )
     graphql_app = GraphQLApp(
         state_ref,
         schema=schema,
@@ -99,12 +111,18 @@ def create_app(
         allow_queries_via_get=True,
     )
     sso = SsoEndpoints(settings, state_ref)
+    probes: dict[str, ReadinessChecker] = {}
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         telemetry = setup_telemetry(
-            settings, service_name="crm-gateway", processors=span_processors
+            settings,
+            service_name="crm-gateway",
+            processors=span_processors,
+            metric_readers=metric_readers,
         )
+        if telemetry.meter_provider is not None:
+            metrics_holder.instruments = GraphQLInstruments.create(telemetry.meter("crm.graphql"))
         db = database or Database.create(settings)
         telemetry.instrument_engine(db.engine)
         broker = None
@@ -118,6 +136,7 @@ def create_app(
         signing_keys = KeyStore(db, master, settings.auth)
         await signing_keys.refresh()
         redis = Redis.from_url(settings.require_redis_url())
+        probes["ready"] = ReadinessChecker(db.engine, redis)
         state_ref["app"] = AppState(
             settings=settings,
             db=db,
@@ -137,8 +156,10 @@ def create_app(
                 await db.dispose()
             telemetry.shutdown()
 
-    async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+    def liveness() -> dict[str, Any]:
+        # The process answers: that is all liveness means. PostgreSQL or Redis being down is a
+        # readiness matter (/readyz), or every gateway would be restarted at once.
+        return {"status": "ok", "role": "gateway"}
 
     async def jwks(request: Request) -> Response:
         # Keys that may still verify: the signing key and retired ones within their window.
@@ -152,7 +173,8 @@ def create_app(
 
     return Starlette(
         routes=[
-            Route("/healthz", healthz),
+            # /healthz (alive) and /readyz (PostgreSQL, Redis, migrations): crm_core.health.
+            *health_routes(lambda: probes["ready"], liveness),
             Route("/.well-known/jwks.json", jwks),
             token_route(state_ref),
             Route(

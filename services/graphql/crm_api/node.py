@@ -17,6 +17,7 @@ from crm_api.errors import as_graphql_errors
 from crm_api.evaluations.types import EvaluationCriterion, RelationshipEvaluation
 from crm_api.followups.types import FollowUp
 from crm_api.interactions.types import Interaction
+from crm_api.jobs.queries import load_job
 from crm_api.leads.types import Lead
 from crm_api.lifecycle.types import CustomerLifecycleEvent
 from crm_api.opportunities.types import Opportunity
@@ -181,6 +182,7 @@ RESOLVERS: dict[str, tuple[str | None, Resolver]] = {
     "VisitPlan": ("visit_plan:read", _visit_plan),
     "VisitRecord": ("visit_record:read", _visit_record),
     "CustomerLifecycleEvent": ("lifecycle:read", _lifecycle_event),
+    "Job": ("job:read", load_job),
 }
 
 

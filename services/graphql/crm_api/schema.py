@@ -20,6 +20,7 @@ from strawberry.tools import merge_types
 from crm_api.activities.mutations import ActivityMutations
 from crm_api.activities.queries import ActivityQueries
 from crm_api.activities.types import Activity, ActivityAttendee
+from crm_api.backups.schema import BackupMutations, BackupQueries
 from crm_api.complaints.mutations import ComplaintMutations
 from crm_api.complaints.queries import ComplaintQueries
 from crm_api.complaints.types import Complaint
@@ -35,6 +36,8 @@ from crm_api.cost import CostLimiter
 from crm_api.customers.mutations import CustomerMutations
 from crm_api.customers.queries import CustomerQueries
 from crm_api.customers.types import Customer
+from crm_api.dedup.mutations import DedupMutations
+from crm_api.dedup.queries import DedupQueries
 from crm_api.enums import RoleEnum
 from crm_api.errors import should_mask
 from crm_api.evaluations.mutations import EvaluationMutations
@@ -51,6 +54,9 @@ from crm_api.identity.sso_admin import SsoAdminMutations, SsoAdminQueries
 from crm_api.interactions.mutations import InteractionMutations
 from crm_api.interactions.queries import InteractionQueries
 from crm_api.interactions.types import Interaction
+from crm_api.jobs.mutations import JobMutations
+from crm_api.jobs.queries import JobQueries
+from crm_api.jobs.types import Job
 from crm_api.leads.mutations import LeadMutations
 from crm_api.leads.queries import LeadQueries
 from crm_api.leads.types import Lead
@@ -127,7 +133,9 @@ Query = merge_types(
         MemberQueries,
         SsoAdminQueries,
         ApiClientQueries,
+        BackupQueries,
         CustomerQueries,
+        DedupQueries,
         ContactQueries,
         InteractionQueries,
         FollowUpQueries,
@@ -147,6 +155,7 @@ Query = merge_types(
         ActivityQueries,
         VisitQueries,
         LifecycleQueries,
+        JobQueries,
     ),
 )
 Mutation = merge_types(
@@ -156,7 +165,9 @@ Mutation = merge_types(
         MemberMutations,
         SsoAdminMutations,
         ApiClientMutations,
+        BackupMutations,
         CustomerMutations,
+        DedupMutations,
         ContactMutations,
         InteractionMutations,
         FollowUpMutations,
@@ -177,6 +188,7 @@ Mutation = merge_types(
         PoolMutations,
         ActivityMutations,
         VisitMutations,
+        JobMutations,
     ),
 )
 
@@ -189,6 +201,7 @@ NODE_TYPES = [
     *(Lead, Tag, Segment),
     *(RelationshipEvaluation, EvaluationCriterion, SurveyTemplate),
     *(Activity, ActivityAttendee, VisitPlan, VisitRecord, CustomerLifecycleEvent),
+    Job,
 ]
 
 

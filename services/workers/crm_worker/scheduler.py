@@ -8,6 +8,12 @@ If the fan-out fails the key is released so the next attempt in the same period 
 
 One message per tenant keeps a slow or huge tenant from delaying the others, and lets the actors
 check, each time, that the tenant is still active.
+
+Deployments run one replica (the Helm chart's scheduler Deployment has ``replicas: 1`` and the
+``Recreate`` strategy); the Redis lock above is what makes a second one harmless anyway.
+
+Health: with ``CRM_WORKER__HEALTH_PORT`` set, ``/healthz`` answers 200 while the event loop beats
+(a loop stuck for a minute is restarted) and ``/readyz`` checks PostgreSQL, Redis and migrations.
 """
 
 from __future__ import annotations
@@ -24,14 +30,18 @@ from collections.abc import Sequence
 
 from redis.asyncio import Redis
 
+from crm_core.backups.retention import fan_out as backup_fan_out
 from crm_core.cleansing.tasks import CLEANSE_TENANT, QUEUE
 from crm_core.db.engine import Database
+from crm_core.health import start_health_server
 from crm_core.messaging.broker import BrokerDispatcher, build_broker
 from crm_core.messaging.outbox import Dispatcher, OutgoingMessage
 from crm_core.settings import Settings, load_settings
+from crm_core.telemetry import setup_telemetry
 from crm_core.tenants import repository
 from crm_core.tenants.models import TenantStatus
 from crm_worker.main import configure_logging
+from crm_worker.maintenance import maintain
 
 log = logging.getLogger("crm_worker.scheduler")
 
@@ -100,6 +110,14 @@ async def serve(
                 namespace=settings.worker.namespace,
                 interval_seconds=interval,
             )
+            # Scheduled backups: one message per tenant per backup period (checked each wake-up).
+            await backup_fan_out(
+                db=db,
+                redis=redis,
+                dispatcher=dispatcher,
+                namespace=settings.worker.namespace,
+                interval_seconds=settings.backups.interval_seconds,
+            )
             # Sleep to just past the next boundary; waking a hair early only costs a skipped SET.
             wait = interval - (time.time() % interval) + 0.05
         except Exception:
@@ -109,21 +127,55 @@ async def serve(
             await asyncio.wait_for(stop.wait(), timeout=wait)
 
 
+BEAT_SECONDS = 5.0
+STUCK_AFTER_SECONDS = 60.0
+
+
+async def _beat(beats: list[float], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        beats[0] = time.monotonic()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=BEAT_SECONDS)
+
+
 async def _main(settings: Settings) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    telemetry = setup_telemetry(settings, service_name="crm-scheduler")
     db = Database.create(settings)
+    telemetry.instrument_engine(db.engine)
     redis = Redis.from_url(settings.require_redis_url())
     broker = build_broker(settings)
+    beats = [time.monotonic()]
+
+    def liveness() -> dict[str, object]:
+        age = time.monotonic() - beats[0]
+        ok = age < STUCK_AFTER_SECONDS
+        return {"status": "ok" if ok else "failing", "loop_beat_age_s": round(age, 1)}
+
+    beater = asyncio.create_task(_beat(beats, stop))
+    # Outbox relay, job and mail sweeps, per-tenant schedules (crm_worker.maintenance).
+    upkeep = asyncio.create_task(
+        maintain(
+            settings, stop, db=db, redis=redis, dispatcher=BrokerDispatcher(broker), owner=_OWNER
+        )
+    )
+    health = start_health_server(settings, role="scheduler", liveness=liveness)
     log.info("scheduler started: cleansing every %d s", settings.worker.cleansing_interval_seconds)
     try:
         await serve(settings, stop, db=db, redis=redis, dispatcher=BrokerDispatcher(broker))
     finally:
+        stop.set()
+        await beater
+        await upkeep
+        if health is not None:
+            await asyncio.to_thread(health.stop)
         broker.close()
         await redis.aclose()
         await db.dispose()
+        telemetry.shutdown()
     log.info("scheduler stopped")
     return 0
 
@@ -131,7 +183,7 @@ async def _main(settings: Settings) -> int:
 def run(settings: Settings | None = None) -> int:
     """Run the scheduler until SIGTERM/SIGINT; returns the process exit code."""
     settings = settings or load_settings()
-    configure_logging(settings)
+    configure_logging(settings, "crm-scheduler")
     return asyncio.run(_main(settings))
 
 

@@ -1,7 +1,9 @@
 """Cleansing actors: one customer after a write, or a whole tenant for the periodic scan.
 
 Both are idempotent (cleansing a clean record changes nothing), so a retry or a duplicate
-message from two schedulers costs time, never correctness.
+message from two schedulers costs time, never correctness. The per-write message is written to the
+durable outbox by ``defer`` in the customer's own transaction (``customers.service``), and so is the
+continuation of a whole-tenant scan: neither is lost when a process dies after its commit.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from crm_core.cleansing import service
 from crm_core.customers.models import Customer
 from crm_core.db.engine import TenantDatabase
 from crm_core.messaging.actors import WorkerRuntime, tenant_actor
-from crm_core.messaging.outbox import OutgoingMessage
+from crm_core.messaging.outbox import defer, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +93,6 @@ async def cleanse_tenant(
         cursor = await cleanse_chunk(tdb, after=cursor, default_region=region, full=full)
         if cursor is None:
             return
-    runtime.dispatcher.send(
-        OutgoingMessage(
-            CLEANSE_TENANT,
-            QUEUE,
-            {"tenant_id": str(tdb.tenant.id), "after": str(cursor), "full": full},
-        )
-    )
+    # Through the durable outbox: a worker killed right here still leaves the continuation to send.
+    async with unit_of_work(tdb, runtime.dispatcher) as session:
+        defer(session, CLEANSE_TENANT, QUEUE, after=str(cursor), full=full)

@@ -16,6 +16,9 @@ from typing import Any, TypeVar
 import typer
 
 from crm_core.cli import up as up_cmd
+from crm_core.cli.backup import backup_app
+from crm_core.cli.dedup import dedup_app
+from crm_core.cli.jobs import jobs_app
 from crm_core.db import migrate
 from crm_core.db.engine import Database
 from crm_core.errors import DomainError
@@ -37,6 +40,9 @@ app.add_typer(tenant_app, name="tenant")
 app.add_typer(user_app, name="user")
 app.add_typer(demo_app, name="demo")
 app.add_typer(keys_app, name="keys")
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(backup_app, name="backup")
+app.add_typer(dedup_app, name="dedup")
 app.command("up", help="Start everything (embedded servers when no URLs are set).")(up_cmd.up)
 
 T = TypeVar("T")
@@ -61,11 +67,26 @@ def _with_db(fn: Callable[[Database], Awaitable[T]], settings: Settings | None =
 
 
 @app.command(help="Run the GraphQL gateway (uvicorn).")
-def gateway(host: str | None = None, port: int | None = None, workers: int = 1) -> None:
+def gateway(
+    host: str | None = None,
+    port: int | None = None,
+    workers: int = 1,
+    grace: int = typer.Option(
+        20,
+        min=1,
+        help="On SIGTERM, seconds in-flight requests may take before connections are closed "
+        "(keep the orchestrator's kill timeout above this)",
+    ),
+) -> None:
     import uvicorn
 
+    from crm_core.telemetry import configure_logging
+
     settings = load_settings()
+    configure_logging(settings, service_name="crm-gateway")
     importlib.import_module("crm_api.app")
+    # On SIGTERM uvicorn stops accepting, lets running requests finish for up to `grace`
+    # seconds, then runs the lifespan shutdown (pools, broker, telemetry flush).
     uvicorn.run(
         "crm_api.app:create_app",
         factory=True,
@@ -73,7 +94,9 @@ def gateway(host: str | None = None, port: int | None = None, workers: int = 1) 
         port=port or settings.gateway_port,
         workers=workers,
         log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=20,
+        log_config=None,  # our structlog handler on the root logger formats uvicorn's lines too
+        timeout_graceful_shutdown=grace,
+        proxy_headers=True,
     )
 
 
@@ -104,6 +127,38 @@ def db_upgrade(concurrency: int = typer.Option(4, min=1, max=32)) -> None:
             f"{len(failed)} failed ({time.perf_counter() - started:.1f}s)"
         )
         return 1 if failed else 0
+
+    raise typer.Exit(_with_db(run))
+
+
+@app.command(
+    "migrate",
+    help="Migrate core, then every tenant in parallel batches (same as `crm db upgrade`; the "
+    "image's migrate role and the Helm pre-upgrade hook run this).",
+)
+def migrate_all(concurrency: int = typer.Option(4, min=1, max=32)) -> None:
+    db_upgrade(concurrency=concurrency)
+
+
+@db_app.command("status", help="Which schemas are behind this code's head (read-only).")
+def db_status(
+    as_json: bool = typer.Option(False, "--json", help="Print the readiness probe's JSON"),
+) -> None:
+    import json
+
+    async def run(db: Database) -> int:
+        status = await migrate.migration_status(db.engine)
+        if as_json:
+            typer.echo(json.dumps(status.as_json(limit=1000), indent=2))
+        else:
+            typer.echo(
+                f"core: {status.core_revision} (head {status.core_head}); tenants: "
+                f"{status.tenants_checked} checked, {len(status.behind)} behind, "
+                f"{len(status.ahead)} ahead"
+            )
+            for tenant_id, rev in sorted(status.behind.items(), key=lambda kv: str(kv[0])):
+                typer.echo(f"  behind: {tenant_id} at {rev}")
+        return 0 if status.ok else 1
 
     raise typer.Exit(_with_db(run))
 

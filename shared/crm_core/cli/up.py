@@ -66,6 +66,11 @@ def up(
             name = f"worker{i + 1}" if workers > 1 else "worker"
             sup.add(name, [python, "-m", "crm_core", "worker"], env=env)
         sup.add("scheduler", [python, "-m", "crm_core", "scheduler"], env=env)
+        if _dev_mail_sink(resolved):
+            # Development: mail goes to a local sink that prints a line per mail (crm_core.mail).
+            sink = [python, "-m", "crm_core.mail.sink", "--host", resolved.mail.host]
+            sup.add("mail-sink", [*sink, "--port", str(resolved.mail.port)], env=env)
+            typer.echo(f"SMTP sink (development): {resolved.mail.host}:{resolved.mail.port}")
         base = f"http://{resolved.gateway_host}:{resolved.gateway_port}"
 
         def announce() -> None:
@@ -86,6 +91,15 @@ def up(
         if pg is not None:
             pg.stop()
     raise typer.Exit(code)
+
+
+def _dev_mail_sink(settings: Settings) -> bool:
+    """A sink only in development, when mail points at this machine and aiosmtpd is installed."""
+    import importlib.util
+
+    local = settings.mail.host in ("127.0.0.1", "localhost", "::1")
+    wanted = settings.environment.value == "development" and settings.mail.dev_sink and local
+    return wanted and importlib.util.find_spec("aiosmtpd") is not None
 
 
 async def _prepare(settings: Settings, *, demo: bool, customers: int) -> str | None:

@@ -27,6 +27,7 @@ from crm_core.contacts.service import check_at_customer
 from crm_core.customers import repository as customers_repo
 from crm_core.errors import DomainError, ErrorCode, FieldError, NotFound
 from crm_core.identity.principal import Principal
+from crm_core.mail import events as mail_events
 from crm_core.tenants.repository import settings_of
 from crm_core.validation import parse
 from crm_core.workflow import apply_status, settlement_errors
@@ -134,6 +135,7 @@ async def create(
     session.add(complaint)
     await session.flush()
     audit.record(session, principal, "create", WHAT, complaint.id, audit.snapshot(complaint))
+    await mail_events.complaint_assigned(session, principal.tenant, complaint)
     return complaint
 
 
@@ -174,9 +176,13 @@ async def update(
         await records.check_member(session, principal, fields["assignee_id"], "assignee_id")
     if fields.get("contact_id") is not None:
         await check_at_customer(session, principal, complaint.customer_id, fields["contact_id"])
-    return await records.apply_update(
+    previous_assignee = complaint.assignee_id
+    updated = await records.apply_update(
         session, principal, complaint, fields, WHAT, refresh=_refresh_search
     )
+    if updated.assignee_id is not None and updated.assignee_id != previous_assignee:
+        await mail_events.complaint_assigned(session, principal.tenant, updated)
+    return updated
 
 
 async def soft_delete(

@@ -193,6 +193,14 @@ class Customer(IdMixin, AuditedMixin, TenantBase):
     # the same without personal data, for roles that see phones and e-mails masked.
     search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
     search_public: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    # Deduplication (crm_core.dedup): blocking keys (phone, e-mail, name and company keys), kept
+    # by the service on every write and by the scan; a merged record is a soft-deleted tombstone
+    # that points at the customer it was merged into.
+    dedup_keys: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), nullable=False, default=list, server_default="{}"
+    )
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    merged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         # Unique in the tenant, soft-deleted rows included, so a restore never collides.
@@ -221,6 +229,13 @@ class Customer(IdMixin, AuditedMixin, TenantBase):
             "search_public",
             postgresql_using="gin",
             postgresql_ops={"search_public": "gin_trgm_ops"},
+        ),
+        # Duplicate look-ups (customerDuplicates, the scan) and a survivor's merged records.
+        Index("ix_customers_dedup_keys", "dedup_keys", postgresql_using="gin"),
+        Index(
+            "ix_customers_merged_into_id",
+            "merged_into_id",
+            postgresql_where=column("merged_into_id").is_not(None),
         ),
         # The default list order over live rows.
         Index(

@@ -71,7 +71,8 @@ def base_select(
 ) -> Select[Any]:
     """The list query before filters and paging. Without ``personal_data`` the search runs on
     the text that holds no phone or e-mail, so a search cannot confirm a masked value."""
-    conditions: list[ColumnElement[bool]] = [visible(scope)]
+    # Merge tombstones (crm_core.dedup) never show, not even among deleted customers.
+    conditions: list[ColumnElement[bool]] = [visible(scope), Customer.merged_into_id.is_(None)]
     if not include_deleted:
         conditions.append(live())
     if search:

@@ -16,6 +16,7 @@ from crm_core.cleansing import normalize
 from crm_core.customers import repository
 from crm_core.customers.models import Customer
 from crm_core.customers.schemas import CustomerFields
+from crm_core.dedup.keys import customer_keys
 from crm_core.errors import DomainError, ErrorCode, FieldError
 from crm_core.identity.principal import Principal
 from crm_core.lifecycle import service as lifecycle
@@ -121,6 +122,7 @@ def _seal(
 
 def refresh_search(c: Customer) -> None:
     c.search_text, c.search_public = search_text_of(c), search_public_of(c)
+    c.dedup_keys = customer_keys(c)  # blocking keys of crm_core.dedup (duplicate look-ups)
 
 
 def search_public_of(c: Customer) -> str:
@@ -237,6 +239,14 @@ async def soft_delete(
 
 
 async def restore(session: AsyncSession, principal: Principal, customer_id: uuid.UUID) -> Customer:
+    merged = await repository.get(
+        session, customer_id, include_deleted=True, scope=principal.data_scope
+    )
+    if merged is not None and merged.merged_into_id is not None:
+        # A merge tombstone comes back only with its merge (undoMerge), never half.
+        raise DomainError.one(
+            "id", ErrorCode.CONFLICT, "this customer was merged into another; undo the merge"
+        )
     return await records.restore(
         session, principal, Customer, customer_id, "customer", visible=_visible(principal)
     )

@@ -8,6 +8,7 @@ same schema at once, and a failure leaves that tenant exactly at its previous re
 from __future__ import annotations
 
 import asyncio
+import functools
 import multiprocessing
 import time
 import uuid
@@ -204,3 +205,101 @@ async def autogenerate(engine: AsyncEngine, tree: str, message: str) -> None:
             await conn.run_sync(_upgrade_tenant_sync, uuid.UUID(int=0), "")
         await conn.run_sync(_autogenerate_sync, tree, message, schema)
         await conn.rollback()
+
+
+# --- Read-only: which schemas are behind (readiness probes, ``crm db status``) -------------------
+
+_REVISION_CHUNK = 500  # tenant version tables read per UNION ALL statement
+
+
+@functools.cache
+def known_revisions(tree: str) -> frozenset[str]:
+    """Every revision this code's tree knows: a revision outside it is *ahead* (newer code)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_HERE / tree))
+    return frozenset(s.revision for s in ScriptDirectory.from_config(cfg).walk_revisions())
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationStatus:
+    core_revision: str | None
+    core_head: str
+    tenant_head: str
+    tenants_checked: int
+    behind: dict[uuid.UUID, str | None]  # tenant -> its revision (None: no version table)
+    ahead: dict[uuid.UUID, str]  # migrated by newer code than this process: not an error
+
+    @property
+    def core_ok(self) -> bool:
+        rev = self.core_revision
+        return rev == self.core_head or (rev is not None and rev not in known_revisions("core"))
+
+    @property
+    def ok(self) -> bool:
+        return self.core_ok and not self.behind
+
+    def as_json(self, limit: int = 50) -> dict[str, object]:
+        """A probe's view: the first ``limit`` tenants behind, and how many there are."""
+        behind = sorted(self.behind.items(), key=lambda kv: str(kv[0]))
+        return {
+            "ok": self.ok,
+            "core": {"ok": self.core_ok, "revision": self.core_revision, "head": self.core_head},
+            "tenants": {
+                "ok": not self.behind,
+                "head": self.tenant_head,
+                "checked": self.tenants_checked,
+                "behind_count": len(self.behind),
+                "behind": [{"tenant_id": str(t), "revision": rev} for t, rev in behind[:limit]],
+                "ahead_count": len(self.ahead),
+            },
+        }
+
+
+def _migration_status_sync(connection: Connection) -> MigrationStatus:
+    core_head, tenant_head = head_of("core"), head_of("tenant")
+    core_table = connection.execute(text("SELECT to_regclass('core.alembic_version')")).scalar()
+    core_rev = _current_revision(connection, "core") if core_table else None
+    ids: list[uuid.UUID] = []
+    if core_table and connection.execute(text("SELECT to_regclass('core.tenants')")).scalar():
+        ids = list(
+            connection.execute(
+                text("SELECT id FROM core.tenants WHERE provisioned_at IS NOT NULL ORDER BY id")
+            ).scalars()
+        )
+    # Which tenant schemas have a version table, in one catalog query.
+    with_table = set(
+        connection.execute(
+            text(
+                "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relname = 'alembic_version' AND n.nspname LIKE 'tenant\\_%'"
+            )
+        ).scalars()
+    )
+    revisions: dict[uuid.UUID, str | None] = {t: None for t in ids}
+    readable = [t for t in ids if schema_for(t) in with_table]
+    for start in range(0, len(readable), _REVISION_CHUNK):
+        chunk = readable[start : start + _REVISION_CHUNK]
+        # Schema names come from schema_for() (validated UUID hex), never from input.
+        sql = " UNION ALL ".join(
+            f"SELECT '{t}' AS tenant_id, version_num FROM \"{schema_for(t)}\".alembic_version"
+            for t in chunk
+        )
+        for tenant_id, rev in connection.execute(text(sql)):
+            revisions[uuid.UUID(tenant_id)] = rev
+    known = known_revisions("tenant")
+    behind: dict[uuid.UUID, str | None] = {}
+    ahead: dict[uuid.UUID, str] = {}
+    for tenant_id, rev in revisions.items():
+        if rev == tenant_head:
+            continue
+        if rev is not None and rev not in known:
+            ahead[tenant_id] = rev
+        else:
+            behind[tenant_id] = rev
+    return MigrationStatus(core_rev, core_head, tenant_head, len(ids), behind, ahead)
+
+
+async def migration_status(engine: AsyncEngine) -> MigrationStatus:
+    """Core's revision and every provisioned tenant that is not at this code's head. Read-only."""
+    async with engine.connect() as conn:
+        return await conn.run_sync(_migration_status_sync)

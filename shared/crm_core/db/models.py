@@ -6,7 +6,11 @@ import importlib
 
 from sqlalchemy import MetaData
 
-CORE_MODEL_MODULES = ("crm_core.tenants.models", "crm_core.identity.models")
+CORE_MODEL_MODULES = (
+    "crm_core.tenants.models",
+    "crm_core.identity.models",
+    "crm_core.backups.models",
+)
 TENANT_MODEL_MODULES = (
     "crm_core.customers.models",
     "crm_core.contacts.models",
@@ -26,8 +30,12 @@ TENANT_MODEL_MODULES = (
     "crm_core.visits.models",
     "crm_core.lifecycle.models",
     "crm_core.evaluations.models",
+    "crm_core.dedup.models",
     "crm_core.surveys.models",
     "crm_core.audit.models",
+    "crm_core.jobs.models",
+    "crm_core.messaging.models",
+    "crm_core.mail.models",
 )
 
 

@@ -64,6 +64,8 @@ class DemoCustomer:
     contacts: list[dict[str, Any]]
     invalid: frozenset[str] = frozenset()
     noisy: frozenset[str] = frozenset()
+    # Written in English (a customer abroad); its records are too.
+    english: bool = False
 
 
 def customer_code(index: int) -> str:
@@ -382,7 +384,7 @@ class _Builder:
         contacts = [self.contact(i, en, company, place, domain) for i in range(n)]
         if contacts:
             contacts[rng.randrange(n)]["is_primary"] = True
-        return DemoCustomer(c, contacts, frozenset(self.invalid), frozenset(self.noisy))
+        return DemoCustomer(c, contacts, frozenset(self.invalid), frozenset(self.noisy), en)
 
 
 def _country(place: _Place) -> str:

@@ -9,6 +9,9 @@ import logging
 import uuid
 from datetime import timedelta
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from crm_core.db.engine import Database
 from crm_core.errors import DomainError, ErrorCode, Unauthenticated
 from crm_core.identity import passwords, refresh
@@ -22,13 +25,15 @@ from crm_core.identity.service import (
 )
 from crm_core.identity.throttle import Throttle
 from crm_core.identity.tokens import TokenService
+from crm_core.mail.outbox import queue_mail
 from crm_core.settings import AuthSettings
 from crm_core.tenancy import TenantRef
-from crm_core.tenants.models import Role, User
+from crm_core.tenants.models import Membership, Role, Tenant, TenantStatus, User
 
 log = logging.getLogger(__name__)
 
-RESET_MARKER = "PASSWORD-RESET-LINK"  # grep for it until mails go through the outbox
+# Logged (with the link) only when there is no company to send the mail from.
+RESET_MARKER = "PASSWORD-RESET-LINK"
 
 
 async def change_password(
@@ -82,8 +87,8 @@ async def request_password_reset(
     """Send a single-use reset link to the address if it has an active account. The caller answers
     the same whatever happens here; the work is the same two statements with or without account.
 
-    Until the notification outbox exists the link is logged at WARNING under ``RESET_MARKER``;
-    the token appears in no other log."""
+    The link goes out by mail (``crm_core.mail``), queued in the token's transaction; only a user
+    with no active company gets it logged at WARNING under ``RESET_MARKER`` instead."""
     try:
         address = normalize_login_email(email)
     except DomainError:
@@ -96,13 +101,54 @@ async def request_password_reset(
     raw, hashed = passwords.new_reset_token()
     now = _now()
     expires = now + timedelta(seconds=settings.password_reset_ttl_seconds)
+    link = f"{settings.password_reset_url}#token={raw}"
     async with db.core_transaction() as session:
         created = await passwords.store_reset_token(
             session, email=address, hashed=hashed, now=now, expires=expires
         )
-    if created:
-        link = f"{settings.password_reset_url}#token={raw}"
-        log.warning("%s for %s (no mail outbox yet): %s", RESET_MARKER, address, link)
+        # The mail is queued in the same transaction as the token: both or neither.
+        mailed = created and await _queue_reset_mail(
+            session, address, link, settings.password_reset_ttl_seconds
+        )
+    if created and not mailed:
+        # No company to send from (a user with no active membership): the operator's way out.
+        log.warning("%s for %s (no company to mail from): %s", RESET_MARKER, address, link)
+
+
+async def _queue_reset_mail(
+    session: AsyncSession, address: str, link: str, ttl_seconds: int
+) -> bool:
+    """Queue the reset mail in the outbox of the user's most recently joined active company (its
+    sender, branding and language). Transactional: sent even to an address that opted out."""
+    row = (
+        await session.execute(
+            select(Tenant.id, Tenant.slug, Tenant.locale)
+            .join(Membership, Membership.tenant_id == Tenant.id)
+            .join(User, User.id == Membership.user_id)
+            .where(
+                User.email == address,
+                User.is_active.is_(True),
+                Membership.is_active.is_(True),
+                Tenant.status == TenantStatus.active,
+                Tenant.provisioned_at.is_not(None),
+            )
+            .order_by(Membership.created_at.desc())
+            .limit(1)
+        )
+    ).one_or_none()
+    if row is None:
+        return False
+    await queue_mail(
+        session,
+        TenantRef(id=row.id, slug=row.slug),
+        event_key=f"password.reset:{uuid.uuid4()}",  # every request is its own event
+        to=address,
+        template="password_reset",
+        context={"link": link, "minutes": ttl_seconds // 60},
+        locale=row.locale,
+        transactional=True,
+    )
+    return True
 
 
 async def reset_password(

@@ -30,6 +30,8 @@ READ_ALL = _grant(ENTITIES, READ_ACTIONS) | {
     # Lifecycle history is written only by the customer service as a stage changes; whoever
     # reads customers reads it.
     "lifecycle:read",
+    # Background jobs: everyone sees (and may cancel or re-run) the jobs they started.
+    "job:read",
 }
 # Tag customers in one's scope; convert a lead (it creates the customer and its contact); take
 # customers from the shared pool (公海) and put one's own back.
@@ -48,6 +50,8 @@ _ALL = (
         "personal_data:read",
         # Create, rotate and revoke the company's API clients (owner and admin only).
         "api_clients:manage",
+        # See, cancel and re-run every job of the company, dead letters included.
+        "job:manage",
     }
 )
 MATRIX: dict[Role, frozenset[str]] = {

@@ -51,5 +51,6 @@ class BrokerDispatcher:
                 args=(),
                 kwargs=message.kwargs,
                 options=options,
-            )
+            ),
+            delay=message.delay_ms,
         )

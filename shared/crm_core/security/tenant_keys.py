@@ -54,6 +54,16 @@ class TenantCipher:
         return digest.digest()[:BLIND_INDEX_BYTES]
 
 
+def cipher_from_wrapped(master: MasterKey, tenant_id: uuid.UUID, wrapped: bytes) -> TenantCipher:
+    """The cipher of a wrapped data key (also one kept in a backup, after its tenant is gone)."""
+    data_key = master.decrypt(wrapped, purpose=f"tenant-data-key:{tenant_id}")
+    return TenantCipher(
+        tenant_id=tenant_id,
+        _aead=AESGCM(data_key),
+        _index_key=hmac.new(data_key, b"blind-index", hashlib.sha256).digest(),
+    )
+
+
 class TenantKeys:
     """Unwrapped data keys, cached per process (they never change once made)."""
 
@@ -67,12 +77,7 @@ class TenantKeys:
             return cached
         async with db.core_transaction() as session:
             wrapped = await self._wrapped_key(session, tenant_id)
-        data_key = self._master.decrypt(wrapped, purpose=f"tenant-data-key:{tenant_id}")
-        cipher = TenantCipher(
-            tenant_id=tenant_id,
-            _aead=AESGCM(data_key),
-            _index_key=hmac.new(data_key, b"blind-index", hashlib.sha256).digest(),
-        )
+        cipher = cipher_from_wrapped(self._master, tenant_id, wrapped)
         self._cache[tenant_id] = cipher
         return cipher
 

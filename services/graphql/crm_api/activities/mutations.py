@@ -9,7 +9,9 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_api.activities import inputs as I
+from crm_api.activities.queries import LIST, base
 from crm_api.activities.types import Activity, ActivityAttendee
+from crm_api.bulk import update_many_field
 from crm_api.context import Info
 from crm_api.errors import UserError
 from crm_api.inputs import input_data
@@ -110,6 +112,22 @@ class ActivityMutations:
             return await service.update(session, who, _pk(id), data, expected_version=version)
 
         return _payload(await run(info, work))
+
+    update_activities = update_many_field(
+        type_name="Activity",
+        plural="activities",
+        lists=LIST,
+        filter_input=I.ActivityFilter,
+        update_input=I.UpdateActivityInput,
+        gql_type=Activity,
+        make_base=base,
+        update_one=lambda info, session, who, pk, data: service.update(
+            session, who, pk, data, expected_version=None
+        ),
+        convert=lambda info, row: Activity.from_model(row),
+        id_fields=I.ID_FIELDS,
+        permission="activity:update",
+    )
 
     @strawberry.mutation(
         description="Soft delete: restorable.", extensions=requires("activity:delete")

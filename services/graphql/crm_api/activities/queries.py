@@ -9,7 +9,8 @@ from sqlalchemy import Select
 
 from crm_api.activities import inputs as I
 from crm_api.activities.types import FIELDS, HIDDEN, Activity
-from crm_api.context import Info
+from crm_api.context import Context, Info
+from crm_api.grouping import group_by_field, group_spec
 from crm_api.listing import ListArgs, list_connection, list_spec, one_by_id
 from crm_api.permissions import requires
 from crm_api.relay import Connection
@@ -21,7 +22,22 @@ LIST = list_spec(
     HIDDEN,
     default_order=(SortKey("starts_at", descending=True),),
     id_fields=I.ID_FIELDS,
+    measures=("capacity",),
 )
+GROUPS = group_spec(
+    "Activity",
+    FIELDS | HIDDEN,
+    keys=("kind", "status", "location", "starts_at", "ends_at", "created_at", "owner_id"),
+    measures=("capacity",),
+    id_fields=I.ID_FIELDS,
+)
+
+
+def base(ctx: Context, include_deleted: bool, search: str | None) -> Select[Any]:
+    """Activities in the viewer's data scope."""
+    return repository.base_select(
+        include_deleted=include_deleted, search=search, scope=ctx.require_principal().data_scope
+    )
 
 
 @strawberry.type
@@ -54,16 +70,16 @@ class ActivityQueries:
         include_deleted: bool = False,
     ) -> Connection[Activity]:
         args = ListArgs(first, after, last, before, filter, order_by, include_deleted)
-        ctx = info.context
-        loader = ctx.loaders.activity_by_id
-
-        def base() -> Select[Any]:
-            return repository.base_select(
-                include_deleted=include_deleted,
-                search=search,
-                scope=ctx.require_principal().data_scope,
-            )
-
+        loader = info.context.loaders.activity_by_id
         return await list_connection(
-            info, LIST, args, base, Activity.from_model, prime=lambda r: loader.prime(r.id, r)
+            info,
+            LIST,
+            args,
+            lambda: base(info.context, include_deleted, search),
+            Activity.from_model,
+            prime=lambda r: loader.prime(r.id, r),
         )
+
+    activities_group_by = group_by_field(
+        GROUPS, LIST, I.ActivityFilter, base, permission="activity:read"
+    )

@@ -7,8 +7,10 @@ import uuid
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_api.bulk import update_many_field
 from crm_api.context import Info
 from crm_api.contracts import inputs as I
+from crm_api.contracts.queries import DELIVERY_LIST, delivery_base
 from crm_api.contracts.types import ContractDelivery
 from crm_api.errors import UserError
 from crm_api.inputs import input_data
@@ -97,6 +99,22 @@ class ContractDeliveryMutations:
             )
 
         return _payload(await run(info, work))
+
+    update_contract_deliveries = update_many_field(
+        type_name="ContractDelivery",
+        plural="contractDeliveries",
+        lists=DELIVERY_LIST,
+        filter_input=I.ContractDeliveryFilter,
+        update_input=I.UpdateContractDeliveryInput,
+        gql_type=ContractDelivery,
+        make_base=delivery_base,
+        update_one=lambda info, session, who, pk, data: service.update_delivery(
+            session, who, pk, data, expected_version=None
+        ),
+        convert=lambda info, row: ContractDelivery.from_model(row),
+        id_fields=I.DELIVERY_ID_FIELDS,
+        permission="contract:update",
+    )
 
     @strawberry.mutation(
         description="Soft delete: restorable.", extensions=requires("contract:delete")

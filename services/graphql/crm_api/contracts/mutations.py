@@ -7,8 +7,10 @@ import uuid
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_api.bulk import update_many_field
 from crm_api.context import Info
 from crm_api.contracts import inputs as I
+from crm_api.contracts.queries import LIST, base
 from crm_api.contracts.types import Contract
 from crm_api.errors import UserError
 from crm_api.inputs import input_data
@@ -95,6 +97,22 @@ class ContractMutations:
             return await service.update(session, who, _pk(id), data, expected_version=version)
 
         return _payload(await run(info, work))
+
+    update_contracts = update_many_field(
+        type_name="Contract",
+        plural="contracts",
+        lists=LIST,
+        filter_input=I.ContractFilter,
+        update_input=I.UpdateContractInput,
+        gql_type=Contract,
+        make_base=base,
+        update_one=lambda info, session, who, pk, data: service.update(
+            session, who, pk, data, expected_version=None
+        ),
+        convert=lambda info, row: Contract.from_model(row),
+        id_fields=I.ID_FIELDS,
+        permission="contract:update",
+    )
 
     @strawberry.mutation(
         description="Soft delete: restorable.", extensions=requires("contract:delete")

@@ -8,9 +8,11 @@ from typing import Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_api.bulk import update_many_field
 from crm_api.context import Info
 from crm_api.errors import UserError
 from crm_api.evaluations import inputs as I
+from crm_api.evaluations.queries import LIST, base
 from crm_api.evaluations.types import EvaluationCriterion, RelationshipEvaluation
 from crm_api.inputs import input_data
 from crm_api.mutation import bounded, run
@@ -72,6 +74,25 @@ def _evaluation_data(input: Any, prefix: str = "") -> dict[str, Any]:
             }
             for i, s in enumerate(scores)
         ]
+    return data
+
+
+def _score_keys(data: dict[str, Any]) -> dict[str, Any]:
+    """Plain input data (as a bulk update gets it) with each score's criterion id turned into a
+    key; new score dicts, as every record gets the same input."""
+    if isinstance(data.get("scores"), list):
+        data = {
+            **data,
+            "scores": [
+                {
+                    **s,
+                    "criterion_id": _pk(
+                        s["criterion_id"], "EvaluationCriterion", f"scores.{i}.criterion_id"
+                    ),
+                }
+                for i, s in enumerate(data["scores"])
+            ],
+        }
     return data
 
 
@@ -220,6 +241,22 @@ class EvaluationMutations:
             )
 
         return _evaluation(await run(info, work))
+
+    update_relationship_evaluations = update_many_field(
+        type_name="RelationshipEvaluation",
+        plural="relationshipEvaluations",
+        lists=LIST,
+        filter_input=I.RelationshipEvaluationFilter,
+        update_input=I.UpdateRelationshipEvaluationInput,
+        gql_type=RelationshipEvaluation,
+        make_base=base,
+        update_one=lambda info, session, who, pk, data: service.update(
+            session, who, pk, _score_keys(data), expected_version=None
+        ),
+        convert=lambda info, row: RelationshipEvaluation.from_model(row),
+        id_fields=I.ID_FIELDS,
+        permission="evaluation:update",
+    )
 
     @strawberry.mutation(
         description="Soft delete: restorable.", extensions=requires("evaluation:delete")

@@ -17,6 +17,7 @@ from crm_api.evaluations.types import (
     EvaluationCriterion,
     RelationshipEvaluation,
 )
+from crm_api.grouping import group_by_field, group_spec
 from crm_api.listing import ListArgs, list_connection, list_spec, one_by_id
 from crm_api.permissions import requires
 from crm_api.relay import Connection
@@ -28,6 +29,21 @@ LIST = list_spec(
     FIELDS,
     HIDDEN,
     default_order=(SortKey("evaluated_on", descending=True),),
+    id_fields=I.ID_FIELDS,
+    measures=("total_score",),
+)
+GROUPS = group_spec(
+    "RelationshipEvaluation",
+    FIELDS | HIDDEN,
+    keys=(
+        "recommendation",
+        "recommendation_manual",
+        "evaluated_on",
+        "created_at",
+        "customer_id",
+        "evaluator_id",
+    ),
+    measures=("total_score",),
     id_fields=I.ID_FIELDS,
 )
 CRITERIA = list_spec(
@@ -132,3 +148,7 @@ class EvaluationQueries:
             RelationshipEvaluation.from_model,
             prime=lambda row: loader.prime(row.id, row),
         )
+
+    relationship_evaluations_group_by = group_by_field(
+        GROUPS, LIST, I.RelationshipEvaluationFilter, base, permission="evaluation:read"
+    )

@@ -8,11 +8,13 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import UNSET
 
+from crm_api.bulk import update_many_field
 from crm_api.context import Info
 from crm_api.customers.inputs import ID_FIELDS as CUSTOMER_ID_FIELDS
 from crm_api.errors import UserError
 from crm_api.inputs import input_data
 from crm_api.leads import inputs as I
+from crm_api.leads.queries import LIST, base
 from crm_api.leads.types import Lead
 from crm_api.mutation import bounded, run
 from crm_api.permissions import requires
@@ -93,6 +95,27 @@ class LeadMutations:
             )
 
         return _payload(info, await run(info, work))
+
+    update_leads = update_many_field(
+        type_name="Lead",
+        plural="leads",
+        lists=LIST,
+        filter_input=I.LeadFilter,
+        update_input=I.UpdateLeadInput,
+        gql_type=Lead,
+        make_base=base,
+        update_one=lambda info, session, who, pk, data: service.update(
+            session,
+            who,
+            pk,
+            data,
+            expected_version=None,
+            default_region=info.context.settings.default_phone_region,
+        ),
+        convert=lambda info, row: Lead.from_model(row, info.context.mask_personal),
+        id_fields=I.ID_FIELDS,
+        permission="lead:update",
+    )
 
     @strawberry.mutation(description="Soft delete: restorable.", extensions=requires("lead:delete"))
     async def delete_lead(

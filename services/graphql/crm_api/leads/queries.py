@@ -7,7 +7,8 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select
 
-from crm_api.context import Info
+from crm_api.context import Context, Info
+from crm_api.grouping import group_by_field, group_spec
 from crm_api.leads import inputs as I
 from crm_api.leads.types import FIELDS, HIDDEN, PERSONAL, Lead
 from crm_api.listing import ListArgs, list_connection, list_spec, one_by_id
@@ -22,7 +23,35 @@ LIST = list_spec(
     default_order=(SortKey("created_at", descending=True),),
     id_fields=I.ID_FIELDS,
     personal=PERSONAL,
+    measures=("score",),
 )
+GROUPS = group_spec(
+    "Lead",
+    FIELDS | HIDDEN,
+    keys=(
+        "source",
+        "status",
+        "province",
+        "city",
+        "score",
+        "created_at",
+        "converted_at",
+        "owner_id",
+        "converted_customer_id",
+    ),
+    measures=("score",),
+    id_fields=I.ID_FIELDS,
+)
+
+
+def base(ctx: Context, include_deleted: bool, search: str | None) -> Select[Any]:
+    """Leads in the viewer's data scope; a masked viewer's search skips personal text."""
+    return repository.base_select(
+        include_deleted=include_deleted,
+        search=search,
+        scope=ctx.require_principal().data_scope,
+        personal_data=not ctx.mask_personal,
+    )
 
 
 @strawberry.type
@@ -56,20 +85,13 @@ class LeadQueries:
         args = ListArgs(first, after, last, before, filter, order_by, include_deleted)
         ctx = info.context
         loader, mask = ctx.loaders.lead_by_id, ctx.mask_personal
-
-        def base() -> Select[Any]:
-            return repository.base_select(
-                include_deleted=include_deleted,
-                search=search,
-                scope=ctx.require_principal().data_scope,
-                personal_data=not mask,
-            )
-
         return await list_connection(
             info,
             LIST,
             args,
-            base,
+            lambda: base(ctx, include_deleted, search),
             lambda row: Lead.from_model(row, mask),
             prime=lambda row: loader.prime(row.id, row),
         )
+
+    leads_group_by = group_by_field(GROUPS, LIST, I.LeadFilter, base, permission="lead:read")

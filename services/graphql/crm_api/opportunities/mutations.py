@@ -9,11 +9,13 @@ from typing import Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_api.bulk import update_many_field
 from crm_api.context import Info
 from crm_api.errors import UserError
 from crm_api.inputs import input_data
 from crm_api.mutation import bounded, run
 from crm_api.opportunities import inputs as I
+from crm_api.opportunities.queries import LIST, base
 from crm_api.opportunities.types import Opportunity, OpportunityStage
 from crm_api.permissions import requires
 from crm_api.relay import from_global_id
@@ -56,9 +58,23 @@ def _pk(id: strawberry.ID, field: str = "id", expect: str = "Opportunity") -> uu
 
 def _data(obj: Any) -> dict[str, Any]:
     """The input as plain data, with the lines' product ids turned into keys."""
-    data = input_data(obj, id_fields=I.ID_FIELDS)
-    for i, line in enumerate(data.get("products") or []):
-        line["product_id"] = _pk(line["product_id"], f"products.{i}.product_id", "Product")
+    return _line_keys(input_data(obj, id_fields=I.ID_FIELDS))
+
+
+def _line_keys(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with the lines' product ids turned into keys (new line dicts: a bulk update
+    hands the same input to every record)."""
+    if isinstance(data.get("products"), list):
+        data = {
+            **data,
+            "products": [
+                {
+                    **line,
+                    "product_id": _pk(line["product_id"], f"products.{i}.product_id", "Product"),
+                }
+                for i, line in enumerate(data["products"])
+            ],
+        }
     return data
 
 
@@ -128,6 +144,22 @@ class OpportunityMutations:
             )
 
         return _payload(await run(info, work))
+
+    update_opportunities = update_many_field(
+        type_name="Opportunity",
+        plural="opportunities",
+        lists=LIST,
+        filter_input=I.OpportunityFilter,
+        update_input=I.UpdateOpportunityInput,
+        gql_type=Opportunity,
+        make_base=base,
+        update_one=lambda info, session, who, pk, data: service.update(
+            session, who, pk, _line_keys(data), expected_version=None
+        ),
+        convert=lambda info, row: Opportunity.from_model(row),
+        id_fields=I.ID_FIELDS,
+        permission="opportunity:update",
+    )
 
     @strawberry.mutation(
         description="Soft delete: restorable.", extensions=requires("opportunity:delete")

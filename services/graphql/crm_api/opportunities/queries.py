@@ -7,8 +7,9 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select
 
-from crm_api.context import Info
+from crm_api.context import Context, Info
 from crm_api.errors import as_graphql_errors
+from crm_api.grouping import group_by_field, group_spec
 from crm_api.listing import ListArgs, list_connection, list_spec, one_by_id
 from crm_api.opportunities import inputs as I
 from crm_api.opportunities.types import FIELDS, HIDDEN, Opportunity, OpportunityStage
@@ -22,7 +23,34 @@ LIST = list_spec(
     HIDDEN,
     default_order=(SortKey("created_at", descending=True),),
     id_fields=I.ID_FIELDS,
+    measures=("expected_amount", "probability"),
 )
+GROUPS = group_spec(
+    "Opportunity",
+    FIELDS | HIDDEN,
+    keys=(
+        "stage",
+        "outcome",
+        "source",
+        "currency",
+        "probability",
+        "expected_close_on",
+        "closed_at",
+        "created_at",
+        "customer_id",
+        "requirement_id",
+        "owner_id",
+    ),
+    measures=("expected_amount", "probability"),
+    id_fields=I.ID_FIELDS,
+)
+
+
+def base(ctx: Context, include_deleted: bool, search: str | None) -> Select[Any]:
+    """Only records of live customers in the viewer's data scope."""
+    return repository.base_select(
+        include_deleted=include_deleted, search=search, scope=ctx.require_principal().data_scope
+    )
 
 
 @strawberry.type
@@ -55,25 +83,19 @@ class OpportunityQueries:
         include_deleted: bool = False,
     ) -> Connection[Opportunity]:
         args = ListArgs(first, after, last, before, filter, order_by, include_deleted)
-        ctx = info.context
-        loader = ctx.loaders.opportunity_by_id
-
-        def base() -> Select[Any]:
-            # Only records of live customers in the viewer's data scope.
-            return repository.base_select(
-                include_deleted=include_deleted,
-                search=search,
-                scope=ctx.require_principal().data_scope,
-            )
-
+        loader = info.context.loaders.opportunity_by_id
         return await list_connection(
             info,
             LIST,
             args,
-            base,
+            lambda: base(info.context, include_deleted, search),
             Opportunity.from_model,
             prime=lambda row: loader.prime(row.id, row),
         )
+
+    opportunities_group_by = group_by_field(
+        GROUPS, LIST, I.OpportunityFilter, base, permission="opportunity:read"
+    )
 
     @strawberry.field(
         description="The company's sales funnel: its stages in order.",

@@ -8,11 +8,13 @@ from typing import Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_api.bulk import update_many_field
 from crm_api.context import Info
 from crm_api.errors import UserError
 from crm_api.inputs import input_data
 from crm_api.mutation import bounded, run
 from crm_api.orders import inputs as I
+from crm_api.orders.queries import LIST, base
 from crm_api.orders.types import Order
 from crm_api.permissions import requires
 from crm_api.relay import from_global_id
@@ -59,6 +61,25 @@ def order_data(input: I.OrderFieldsInput) -> dict[str, Any]:
                     [FieldError(f"lines.{i}.{e.field}", e.code, e.message) for e in exc.errors]
                 ) from None
         data["lines"] = lines
+    return data
+
+
+def _line_keys(data: dict[str, Any]) -> dict[str, Any]:
+    """Plain input data (as a bulk update gets it) with the lines' product ids resolved, errors
+    naming ``lines.N.productId``; new line dicts, as every record gets the same input."""
+    if isinstance(data.get("lines"), list):
+        data = {
+            **data,
+            "lines": [
+                {
+                    **line,
+                    "product_id": from_global_id(
+                        str(line["product_id"]), field=f"lines.{i}.product_id", expect="Product"
+                    )[1],
+                }
+                for i, line in enumerate(data["lines"])
+            ],
+        }
     return data
 
 
@@ -112,6 +133,22 @@ class OrderMutations:
             )
 
         return _payload(await run(info, work))
+
+    update_orders = update_many_field(
+        type_name="Order",
+        plural="orders",
+        lists=LIST,
+        filter_input=I.OrderFilter,
+        update_input=I.UpdateOrderInput,
+        gql_type=Order,
+        make_base=base,
+        update_one=lambda info, session, who, pk, data: service.update(
+            session, who, pk, _line_keys(data), expected_version=None
+        ),
+        convert=lambda info, row: Order.from_model(row),
+        id_fields=I.ID_FIELDS,
+        permission="order:update",
+    )
 
     @strawberry.mutation(
         description="Soft delete: restorable.", extensions=requires("order:delete")

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select
 
-from crm_api.context import Info
+from crm_api.context import Context, Info
+from crm_api.grouping import group_by_field, group_spec
 from crm_api.listing import ListArgs, list_connection, list_spec, one_by_id
 from crm_api.orders import inputs as I
 from crm_api.orders.types import FIELDS, HIDDEN, Order
@@ -16,9 +17,36 @@ from crm_api.relay import Connection
 from crm_core.orders import repository
 from crm_core.query.pagination import SortKey
 
+MEASURES = ("total_amount", "paid_amount", "refunded_amount")
 LIST = list_spec(
-    FIELDS, HIDDEN, default_order=(SortKey("ordered_on", descending=True),), id_fields=I.ID_FIELDS
+    FIELDS,
+    HIDDEN,
+    default_order=(SortKey("ordered_on", descending=True),),
+    id_fields=I.ID_FIELDS,
+    measures=MEASURES,
 )
+GROUPS = group_spec(
+    "Order",
+    FIELDS | HIDDEN,
+    keys=(
+        "status",
+        "currency",
+        "ordered_on",
+        "created_at",
+        "customer_id",
+        "contract_id",
+        "owner_id",
+    ),
+    measures=MEASURES,
+    id_fields=I.ID_FIELDS,
+)
+
+
+def base(ctx: Context, include_deleted: bool, search: str | None) -> Select[Any]:
+    """Only orders of live customers in the viewer's data scope."""
+    return repository.base_select(
+        include_deleted=include_deleted, search=search, scope=ctx.require_principal().data_scope
+    )
 
 
 @strawberry.type
@@ -47,17 +75,14 @@ class OrderQueries:
         include_deleted: bool = False,
     ) -> Connection[Order]:
         args = ListArgs(first, after, last, before, filter, order_by, include_deleted)
-        ctx = info.context
-        loader = ctx.loaders.order_by_id
-
-        def base() -> Select[Any]:
-            # Only orders of live customers in the viewer's data scope.
-            return repository.base_select(
-                include_deleted=include_deleted,
-                search=search,
-                scope=ctx.require_principal().data_scope,
-            )
-
+        loader = info.context.loaders.order_by_id
         return await list_connection(
-            info, LIST, args, base, Order.from_model, prime=lambda r: loader.prime(r.id, r)
+            info,
+            LIST,
+            args,
+            lambda: base(info.context, include_deleted, search),
+            Order.from_model,
+            prime=lambda r: loader.prime(r.id, r),
         )
+
+    orders_group_by = group_by_field(GROUPS, LIST, I.OrderFilter, base, permission="order:read")

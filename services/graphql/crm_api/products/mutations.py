@@ -7,12 +7,14 @@ import uuid
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_api.bulk import update_many_field
 from crm_api.context import Info
 from crm_api.errors import UserError
 from crm_api.inputs import input_data
 from crm_api.mutation import bounded, run
 from crm_api.permissions import requires
 from crm_api.products import inputs as I
+from crm_api.products.queries import LIST, base
 from crm_api.products.types import Product
 from crm_api.relay import from_global_id
 from crm_core.identity.principal import Principal
@@ -87,6 +89,22 @@ class ProductMutations:
             return await service.update(session, who, _pk(id), data, expected_version=version)
 
         return _payload(await run(info, work))
+
+    update_products = update_many_field(
+        type_name="Product",
+        plural="products",
+        lists=LIST,
+        filter_input=I.ProductFilter,
+        update_input=I.UpdateProductInput,
+        gql_type=Product,
+        make_base=base,
+        update_one=lambda info, session, who, pk, data: service.update(
+            session, who, pk, data, expected_version=None
+        ),
+        convert=lambda info, row: Product.from_model(row),
+        id_fields=I.ID_FIELDS,
+        permission="product:update",
+    )
 
     @strawberry.mutation(
         description="Soft delete: restorable; lines naming it keep it.",

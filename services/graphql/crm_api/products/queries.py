@@ -7,7 +7,8 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select
 
-from crm_api.context import Info
+from crm_api.context import Context, Info
+from crm_api.grouping import group_by_field, group_spec
 from crm_api.listing import ListArgs, list_connection, list_spec, one_by_id
 from crm_api.permissions import requires
 from crm_api.products import inputs as I
@@ -16,7 +17,25 @@ from crm_api.relay import Connection
 from crm_core.products import repository
 from crm_core.query.pagination import SortKey
 
-LIST = list_spec(FIELDS, HIDDEN, default_order=(SortKey("name"),), id_fields=I.ID_FIELDS)
+LIST = list_spec(
+    FIELDS,
+    HIDDEN,
+    default_order=(SortKey("name"),),
+    id_fields=I.ID_FIELDS,
+    measures=("unit_price", "cost"),
+)
+GROUPS = group_spec(
+    "Product",
+    FIELDS | HIDDEN,
+    keys=("category", "currency", "unit", "active", "created_at"),
+    measures=("unit_price", "cost"),
+    id_fields=I.ID_FIELDS,
+)
+
+
+def base(ctx: Context, include_deleted: bool, search: str | None) -> Select[Any]:
+    """The company's catalogue: the same for every viewer (no data scope)."""
+    return repository.base_select(include_deleted=include_deleted, search=search)
 
 
 @strawberry.type
@@ -46,15 +65,15 @@ class ProductQueries:
     ) -> Connection[Product]:
         args = ListArgs(first, after, last, before, filter, order_by, include_deleted)
         loader = info.context.loaders.product_by_id
-
-        def base() -> Select[Any]:
-            return repository.base_select(include_deleted=include_deleted, search=search)
-
         return await list_connection(
             info,
             LIST,
             args,
-            base,
+            lambda: base(info.context, include_deleted, search),
             Product.from_model,
             prime=lambda row: loader.prime(row.id, row),
         )
+
+    products_group_by = group_by_field(
+        GROUPS, LIST, I.ProductFilter, base, permission="product:read"
+    )

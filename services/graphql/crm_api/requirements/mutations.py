@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_api.bulk import update_many_field
 from crm_api.context import Info
 from crm_api.errors import UserError
 from crm_api.inputs import input_data
@@ -15,6 +16,7 @@ from crm_api.mutation import bounded, run
 from crm_api.permissions import requires
 from crm_api.relay import from_global_id
 from crm_api.requirements import inputs as I
+from crm_api.requirements.queries import LIST, base
 from crm_api.requirements.types import RequirementAnalysis
 from crm_core.errors import DomainError, FieldError
 from crm_core.identity.principal import Principal
@@ -111,6 +113,22 @@ class RequirementAnalysisMutations:
             return await service.update(session, who, _pk(id), data, expected_version=version)
 
         return _payload(await run(info, work))
+
+    update_requirement_analyses = update_many_field(
+        type_name="RequirementAnalysis",
+        plural="requirementAnalyses",
+        lists=LIST,
+        filter_input=I.RequirementAnalysisFilter,
+        update_input=I.UpdateRequirementAnalysisInput,
+        gql_type=RequirementAnalysis,
+        make_base=base,
+        update_one=lambda info, session, who, pk, data: service.update(
+            session, who, pk, data, expected_version=None
+        ),
+        convert=lambda info, row: RequirementAnalysis.from_model(row),
+        id_fields=I.ID_FIELDS,
+        permission="requirement:update",
+    )
 
     @strawberry.mutation(
         description="Soft delete: restorable.", extensions=requires("requirement:delete")

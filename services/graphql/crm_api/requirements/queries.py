@@ -7,7 +7,8 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select
 
-from crm_api.context import Info
+from crm_api.context import Context, Info
+from crm_api.grouping import group_by_field, group_spec
 from crm_api.listing import ListArgs, list_connection, list_spec, one_by_id
 from crm_api.permissions import requires
 from crm_api.relay import Connection
@@ -22,6 +23,27 @@ LIST = list_spec(
     default_order=(SortKey("created_at", descending=True),),
     id_fields=I.ID_FIELDS,
 )
+GROUPS = group_spec(
+    "RequirementAnalysis",
+    FIELDS | HIDDEN,
+    keys=(
+        "priority",
+        "implementation_status",
+        "desired_delivery_on",
+        "created_at",
+        "customer_id",
+        "contact_id",
+        "owner_id",
+    ),
+    id_fields=I.ID_FIELDS,
+)
+
+
+def base(ctx: Context, include_deleted: bool, search: str | None) -> Select[Any]:
+    """Only records of live customers in the viewer's data scope."""
+    return repository.base_select(
+        include_deleted=include_deleted, search=search, scope=ctx.require_principal().data_scope
+    )
 
 
 @strawberry.type
@@ -61,22 +83,16 @@ class RequirementAnalysisQueries:
         include_deleted: bool = False,
     ) -> Connection[RequirementAnalysis]:
         args = ListArgs(first, after, last, before, filter, order_by, include_deleted)
-        ctx = info.context
-        loader = ctx.loaders.requirement_analysis_by_id
-
-        def base() -> Select[Any]:
-            # Only records of live customers in the viewer's data scope.
-            return repository.base_select(
-                include_deleted=include_deleted,
-                search=search,
-                scope=ctx.require_principal().data_scope,
-            )
-
+        loader = info.context.loaders.requirement_analysis_by_id
         return await list_connection(
             info,
             LIST,
             args,
-            base,
+            lambda: base(info.context, include_deleted, search),
             RequirementAnalysis.from_model,
             prime=lambda row: loader.prime(row.id, row),
         )
+
+    requirement_analyses_group_by = group_by_field(
+        GROUPS, LIST, I.RequirementAnalysisFilter, base, permission="requirement:read"
+    )

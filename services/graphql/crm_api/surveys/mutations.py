@@ -7,6 +7,7 @@ import uuid
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_api.bulk import update_many_field
 from crm_api.context import Info
 from crm_api.errors import UserError
 from crm_api.inputs import input_data
@@ -14,6 +15,7 @@ from crm_api.mutation import bounded, run
 from crm_api.permissions import requires
 from crm_api.relay import from_global_id
 from crm_api.surveys import inputs as I
+from crm_api.surveys.queries import LIST, base
 from crm_api.surveys.types import SurveyTemplate
 from crm_core.identity.principal import Principal
 from crm_core.surveys import service
@@ -91,6 +93,22 @@ class SurveyMutations:
             )
 
         return _payload(await run(info, work))
+
+    update_survey_templates = update_many_field(
+        type_name="SurveyTemplate",
+        plural="surveyTemplates",
+        lists=LIST,
+        filter_input=I.SurveyTemplateFilter,
+        update_input=I.UpdateSurveyTemplateInput,
+        gql_type=SurveyTemplate,
+        make_base=base,
+        update_one=lambda info, session, who, pk, data: service.update(
+            session, who, pk, data, expected_version=None
+        ),
+        convert=lambda info, row: SurveyTemplate.from_model(row),
+        id_fields=I.ID_FIELDS,
+        permission="survey:update",
+    )
 
     @strawberry.mutation(
         description="Soft delete: restorable.", extensions=requires("survey:delete")

@@ -7,6 +7,7 @@ import uuid
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_api.bulk import update_many_field
 from crm_api.context import Info
 from crm_api.customers.types import Customer
 from crm_api.errors import UserError
@@ -15,6 +16,7 @@ from crm_api.mutation import bounded, run
 from crm_api.permissions import requires
 from crm_api.relay import from_global_id
 from crm_api.tags import inputs as I
+from crm_api.tags.queries import LIST, base
 from crm_api.tags.types import Tag
 from crm_core.customers.models import Customer as CustomerRow
 from crm_core.identity.principal import Principal
@@ -114,6 +116,22 @@ class TagMutations:
             )
 
         return _payload(await run(info, work))
+
+    update_tags = update_many_field(
+        type_name="Tag",
+        plural="tags",
+        lists=LIST,
+        filter_input=I.TagFilter,
+        update_input=I.UpdateTagInput,
+        gql_type=Tag,
+        make_base=base,
+        update_one=lambda info, session, who, pk, data: service.update(
+            session, who, pk, data, expected_version=None
+        ),
+        convert=lambda info, row: Tag.from_model(row),
+        id_fields=I.ID_FIELDS,
+        permission="tag:update",
+    )
 
     @strawberry.mutation(
         description="Soft delete: restorable; customers keep the tag meanwhile.",

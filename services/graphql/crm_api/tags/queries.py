@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select
 
-from crm_api.context import Info
+from crm_api.context import Context, Info
 from crm_api.listing import ListArgs, list_connection, list_spec, one_by_id
 from crm_api.permissions import requires
 from crm_api.relay import Connection
@@ -17,6 +17,11 @@ from crm_core.query.pagination import SortKey
 from crm_core.tags import repository
 
 LIST = list_spec(FIELDS, HIDDEN, default_order=(SortKey("name"),), id_fields=I.ID_FIELDS)
+
+
+def base(ctx: Context, include_deleted: bool, search: str | None) -> Select[Any]:
+    """The company's tag catalogue: the same for every viewer (no data scope)."""
+    return repository.base_select(include_deleted=include_deleted, search=search)
 
 
 @strawberry.type
@@ -45,10 +50,11 @@ class TagQueries:
     ) -> Connection[Tag]:
         args = ListArgs(first, after, last, before, filter, order_by, include_deleted)
         loader = info.context.loaders.tag_by_id
-
-        def base() -> Select[Any]:
-            return repository.base_select(include_deleted=include_deleted, search=search)
-
         return await list_connection(
-            info, LIST, args, base, Tag.from_model, prime=lambda row: loader.prime(row.id, row)
+            info,
+            LIST,
+            args,
+            lambda: base(info.context, include_deleted, search),
+            Tag.from_model,
+            prime=lambda row: loader.prime(row.id, row),
         )

@@ -9,6 +9,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_api.activities.mutations import indexed
+from crm_api.bulk import update_many_field
 from crm_api.context import Info
 from crm_api.errors import UserError
 from crm_api.inputs import input_data
@@ -16,6 +17,7 @@ from crm_api.mutation import bounded, run
 from crm_api.permissions import requires
 from crm_api.relay import from_global_id
 from crm_api.visits import inputs as I
+from crm_api.visits.queries import PLANS, RECORDS, plan_base, record_base
 from crm_api.visits.types import VisitPlan, VisitRecord
 from crm_core.identity.principal import Principal
 from crm_core.visits import service
@@ -126,6 +128,22 @@ class VisitMutations:
 
         return _plan(await run(info, work))
 
+    update_visit_plans = update_many_field(
+        type_name="VisitPlan",
+        plural="visitPlans",
+        lists=PLANS,
+        filter_input=I.VisitPlanFilter,
+        update_input=I.UpdateVisitPlanInput,
+        gql_type=VisitPlan,
+        make_base=plan_base,
+        update_one=lambda info, session, who, pk, data: service.update_plan(
+            session, who, pk, data, expected_version=None
+        ),
+        convert=lambda info, row: VisitPlan.from_model(row),
+        id_fields=I.PLAN_ID_FIELDS,
+        permission="visit_plan:update",
+    )
+
     @strawberry.mutation(
         description="Soft delete: restorable.", extensions=requires("visit_plan:delete")
     )
@@ -202,6 +220,22 @@ class VisitMutations:
             )
 
         return _record(await run(info, work))
+
+    update_visit_records = update_many_field(
+        type_name="VisitRecord",
+        plural="visitRecords",
+        lists=RECORDS,
+        filter_input=I.VisitRecordFilter,
+        update_input=I.UpdateVisitRecordInput,
+        gql_type=VisitRecord,
+        make_base=record_base,
+        update_one=lambda info, session, who, pk, data: service.update_record(
+            session, who, pk, data, expected_version=None
+        ),
+        convert=lambda info, row: VisitRecord.from_model(row),
+        id_fields=I.RECORD_ID_FIELDS,
+        permission="visit_record:update",
+    )
 
     @strawberry.mutation(
         description="Soft delete: restorable.", extensions=requires("visit_record:delete")

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Select
 
-from crm_api.context import Info
+from crm_api.context import Context, Info
+from crm_api.grouping import group_by_field, group_spec
 from crm_api.listing import ListArgs, list_connection, list_spec, one_by_id
 from crm_api.permissions import requires
 from crm_api.relay import Connection
@@ -34,6 +35,30 @@ RECORDS = list_spec(
     RECORD_HIDDEN,
     default_order=(SortKey("visited_at", descending=True),),
     id_fields=I.RECORD_ID_FIELDS,
+    measures=("expenses",),
+)
+PLAN_GROUPS = group_spec(
+    "VisitPlan",
+    PLAN_FIELDS | PLAN_HIDDEN,
+    keys=("status", "place", "planned_at", "created_at", "customer_id", "contact_id", "visitor_id"),
+    id_fields=I.PLAN_ID_FIELDS,
+)
+RECORD_GROUPS = group_spec(
+    "VisitRecord",
+    RECORD_FIELDS | RECORD_HIDDEN,
+    keys=(
+        "outcome",
+        "currency",
+        "visited_at",
+        "next_visit_on",
+        "created_at",
+        "customer_id",
+        "contact_id",
+        "plan_id",
+        "visitor_id",
+    ),
+    measures=("expenses",),
+    id_fields=I.RECORD_ID_FIELDS,
 )
 Search = Annotated[
     str | None, strawberry.argument(description="Words in the purpose, place or notes.")
@@ -42,6 +67,20 @@ RecordSearch = Annotated[
     str | None,
     strawberry.argument(description="Words in the content, problems solved or what to watch."),
 ]
+
+
+def plan_base(ctx: Context, include_deleted: bool, search: str | None) -> Select[Any]:
+    """Plans of live customers in the viewer's data scope."""
+    return repository.plans.base_select(
+        include_deleted=include_deleted, search=search, scope=ctx.require_principal().data_scope
+    )
+
+
+def record_base(ctx: Context, include_deleted: bool, search: str | None) -> Select[Any]:
+    """Records of live customers in the viewer's data scope."""
+    return repository.visit_records.base_select(
+        include_deleted=include_deleted, search=search, scope=ctx.require_principal().data_scope
+    )
 
 
 @strawberry.type
@@ -71,19 +110,19 @@ class VisitQueries:
         include_deleted: bool = False,
     ) -> Connection[VisitPlan]:
         args = ListArgs(first, after, last, before, filter, order_by, include_deleted)
-        ctx = info.context
-        loader = ctx.loaders.visit_plan_by_id
-
-        def base() -> Select[Any]:
-            return repository.plans.base_select(
-                include_deleted=include_deleted,
-                search=search,
-                scope=ctx.require_principal().data_scope,
-            )
-
+        loader = info.context.loaders.visit_plan_by_id
         return await list_connection(
-            info, PLANS, args, base, VisitPlan.from_model, prime=lambda r: loader.prime(r.id, r)
+            info,
+            PLANS,
+            args,
+            lambda: plan_base(info.context, include_deleted, search),
+            VisitPlan.from_model,
+            prime=lambda r: loader.prime(r.id, r),
         )
+
+    visit_plans_group_by = group_by_field(
+        PLAN_GROUPS, PLANS, I.VisitPlanFilter, plan_base, permission="visit_plan:read"
+    )
 
     @strawberry.field(
         description="One visit record by global id.", extensions=requires("visit_record:read")
@@ -110,21 +149,16 @@ class VisitQueries:
         include_deleted: bool = False,
     ) -> Connection[VisitRecord]:
         args = ListArgs(first, after, last, before, filter, order_by, include_deleted)
-        ctx = info.context
-        loader = ctx.loaders.visit_record_by_id
-
-        def base() -> Select[Any]:
-            return repository.visit_records.base_select(
-                include_deleted=include_deleted,
-                search=search,
-                scope=ctx.require_principal().data_scope,
-            )
-
+        loader = info.context.loaders.visit_record_by_id
         return await list_connection(
             info,
             RECORDS,
             args,
-            base,
+            lambda: record_base(info.context, include_deleted, search),
             VisitRecord.from_model,
             prime=lambda r: loader.prime(r.id, r),
         )
+
+    visit_records_group_by = group_by_field(
+        RECORD_GROUPS, RECORDS, I.VisitRecordFilter, record_base, permission="visit_record:read"
+    )

@@ -1,0 +1,1 @@
+"""Deduplication: the review queue, the duplicate check, merge and undo."""

@@ -1,0 +1,1 @@
+"""Background jobs over GraphQL: ``job``, ``jobs``, ``cancelJob``, ``retryJob``."""

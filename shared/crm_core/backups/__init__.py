@@ -1,0 +1,1 @@
+"""Per-tenant logical backups and restores (see ``service``)."""

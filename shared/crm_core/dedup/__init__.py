@@ -1,0 +1,1 @@
+"""Deduplication and merge: blocking keys, explainable scores, the review queue, merge and undo."""
