@@ -374,7 +374,9 @@ async def _drop_indexes(db: Database, schema: str) -> list[str]:
 
 async def _create_indexes(db: Database, definitions: list[str]) -> None:
     async with db.engine.begin() as conn:
-        await conn.execute(text("SET maintenance_work_mem = '512MB'"))
+        # Index builds of a 100k tenant outlast the per-statement limit the settings impose.
+        await conn.execute(text("SET LOCAL statement_timeout = 0"))
+        await conn.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
         for definition in definitions:
             await conn.execute(text(definition))
 

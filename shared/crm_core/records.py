@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -215,3 +215,53 @@ async def destroy(
     await session.execute(delete(model).where(table.id == record_id))
     audit.record(session, principal, "destroy", what, record_id, {"before": last})
     return record_id
+
+
+class Lifecycle(Generic[R]):
+    """Soft delete, restore and destroy of one model, inside what the principal may see: the
+    three wrappers a service would otherwise write out again. A service exposes the bound
+    methods as its own functions (``soft_delete = _lifecycle.soft_delete``) and writes by hand
+    only the verbs that add rules of their own (a number that must stay unique on restore)."""
+
+    def __init__(
+        self,
+        model: type[R],
+        what: str,
+        visible: Callable[[Principal], ColumnElement[bool]] | None = None,
+    ) -> None:
+        self.model = model
+        self.what = what
+        self._visible = visible
+
+    def visible(self, principal: Principal) -> ColumnElement[bool] | None:
+        return self._visible(principal) if self._visible is not None else None
+
+    async def soft_delete(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        record_id: uuid.UUID,
+        *,
+        expected_version: int | None,
+    ) -> R:
+        return await soft_delete(
+            session,
+            principal,
+            self.model,
+            record_id,
+            expected_version=expected_version,
+            what=self.what,
+            visible=self.visible(principal),
+        )
+
+    async def restore(self, session: AsyncSession, principal: Principal, record_id: uuid.UUID) -> R:
+        return await restore(
+            session, principal, self.model, record_id, self.what, visible=self.visible(principal)
+        )
+
+    async def destroy(
+        self, session: AsyncSession, principal: Principal, record_id: uuid.UUID
+    ) -> uuid.UUID:
+        return await destroy(
+            session, principal, self.model, record_id, self.what, visible=self.visible(principal)
+        )

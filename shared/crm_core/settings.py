@@ -140,10 +140,14 @@ class BackupSettings(BaseModel):
     storage: str = Field(
         "local", pattern=r"^(local|s3)$", description="Where new backups go: local or s3"
     )
-    local_dir: Path | None = Field(None, description="Local backup folder; default <data_dir>/backups")
+    local_dir: Path | None = Field(
+        None, description="Local backup folder; default <data_dir>/backups"
+    )
     s3_bucket: str | None = None
     s3_prefix: str = Field("crm-backups", pattern=r"^[A-Za-z0-9._/-]{0,200}$")
-    s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint (MinIO, SeaweedFS…)")
+    s3_endpoint_url: str | None = Field(
+        None, description="S3-compatible endpoint (MinIO, SeaweedFS…)"
+    )
     s3_region: str = "us-east-1"
     s3_access_key_id: SecretStr | None = None
     s3_secret_access_key: SecretStr | None = None
@@ -151,8 +155,12 @@ class BackupSettings(BaseModel):
     interval_seconds: int = Field(
         86_400, ge=60, description="Scheduler: one scheduled backup per tenant per period"
     )
-    keep_daily: int = Field(7, ge=0, le=3_650, description="Default: newest backup of the last N days")
-    keep_days: int = Field(7, ge=0, le=3_650, description="Default: every backup younger than N days")
+    keep_daily: int = Field(
+        7, ge=0, le=3_650, description="Default: newest backup of the last N days"
+    )
+    keep_days: int = Field(
+        7, ge=0, le=3_650, description="Default: every backup younger than N days"
+    )
     stale_after_seconds: int = Field(
         6 * 3_600, ge=60, description="A backup still running after this long is marked failed"
     )
@@ -181,6 +189,21 @@ class JobSettings(BaseModel):
     )
     notifications_interval_seconds: int = Field(
         300, ge=10, le=86_400, description="Default period of the notification scans per tenant"
+    )
+
+
+class TransferSettings(BaseModel):
+    """Imports and exports (``crm_core.imports``, ``crm_core.exports``) and their files."""
+
+    files_dir: Path | None = Field(
+        None, description="Uploaded and generated files, per tenant; default <data_dir>/files"
+    )
+    max_upload_bytes: int = Field(
+        200 * 1024 * 1024, ge=1, description="Largest file POST /files accepts"
+    )
+    chunk_rows: int = Field(500, ge=1, le=10_000, description="Import rows merged per transaction")
+    file_ttl_seconds: int = Field(
+        7 * 86_400, ge=60, description="How long uploads, reports and exports are kept"
     )
 
 
@@ -215,6 +238,32 @@ class MailSettings(BaseModel):
         description="A mail 'sending' this long is sent again (same Message-ID)",
     )
     dev_sink: bool = Field(True, description="crm up (development): run a local SMTP sink")
+
+
+class SurveySettings(BaseModel):
+    """Satisfaction surveys (``crm_core.surveys``): the public response link and its limits."""
+
+    public_url: str = Field(
+        "http://127.0.0.1:8000/s",
+        description="Base of the public response link; the token is appended as /<token>",
+    )
+    link_ttl_days: int = Field(30, ge=1, le=365, description="How long an invitation link works")
+    reminder_after_days: int = Field(
+        3,
+        ge=1,
+        le=60,
+        description="Days before the one reminder (a tenant sets surveys.reminder_after_days)",
+    )
+    scan_interval_seconds: int = Field(
+        3_600, ge=10, description="How often the scheduler sends each tenant its survey scan"
+    )
+    ip_requests_per_minute: int = Field(
+        30, ge=1, le=10_000, description="Public page requests per client IP (IPv6: /64)"
+    )
+    token_requests_per_hour: int = Field(
+        20, ge=1, le=10_000, description="Public page requests per link"
+    )
+    max_manual_customers: int = Field(200, ge=1, le=1_000, description="sendSurvey bound")
 
 
 class TelemetrySettings(BaseModel):
@@ -252,7 +301,9 @@ class Settings(BaseSettings):
     telemetry: TelemetrySettings = TelemetrySettings()
     jobs: JobSettings = JobSettings()
     mail: MailSettings = MailSettings()
+    surveys: SurveySettings = SurveySettings()
     backups: BackupSettings = BackupSettings()
+    transfer: TransferSettings = TransferSettings()
 
     @property
     def is_production(self) -> bool:

@@ -37,6 +37,7 @@ from crm_core.followups.models import FollowUp
 from crm_core.interactions.models import Interaction
 from crm_core.opportunities.models import Opportunity, OpportunityStageHistory
 from crm_core.orders.models import Order
+from crm_core.surveys.models import SurveyResponse
 from crm_core.tickets.models import ServiceTicket
 from crm_core.visits.models import VisitRecord
 
@@ -108,6 +109,17 @@ def _stage_changes(customer_id: uuid.UUID, tz: str) -> Rows:
     )
 
 
+def _survey_responses(customer_id: uuid.UUID, tz: str) -> Rows:
+    r = SurveyResponse
+    return select(
+        literal("survey_response").label("kind"),
+        r.id.label("id"),
+        r.id.label("ref_id"),
+        r.submitted_at.label("at"),
+        cast(null(), String).label("detail"),
+    ).where(r.customer_id == customer_id)
+
+
 SOURCES: dict[str, Callable[[uuid.UUID, str], Rows]] = {
     "interaction": _simple("interaction", Interaction, Interaction.occurred_at),
     "follow_up": _simple(
@@ -119,6 +131,7 @@ SOURCES: dict[str, Callable[[uuid.UUID, str], Rows]] = {
     "contract": _dated("contract", Contract, func.coalesce(Contract.signed_on, Contract.starts_on)),
     "order": _dated("order", Order, Order.ordered_on),
     "visit": _simple("visit", VisitRecord, VisitRecord.visited_at),
+    "survey_response": _survey_responses,
 }
 KINDS = tuple(SOURCES)
 

@@ -26,8 +26,8 @@ mutation($c: ID!, $i: CreateContractInput!) {{
   createContract(customerId: $c, input: $i) {{ contract {{ {FIELDS} }} {ERRORS} }}
 }}"""
 CREATE_MANY = f"""
-mutation($c: ID!, $i: [CreateContractInput!]!) {{
-  createContracts(customerId: $c, inputs: $i) {{ contracts {{ id number }} {ERRORS} }}
+mutation($i: [CreateContractItemInput!]!) {{
+  createContracts(inputs: $i) {{ contracts {{ id number }} {ERRORS} }}
 }}"""
 UPDATE = f"""
 mutation($id: ID!, $i: UpdateContractInput!, $v: Int) {{
@@ -294,28 +294,29 @@ async def test_opportunity_must_be_the_customers_and_not_lost(world) -> None:
     assert (await gql(GET, {"id": made["id"]}))["contract"]["opportunity"] is None
 
 
+def under(customer: dict, inputs: list[dict]) -> list[dict]:
+    return [{"customerId": customer["id"], "input": i} for i in inputs]
+
+
 async def test_batch_create_is_all_or_nothing(world) -> None:
     gql, mine = world["admin"], world["mine"]
     before = (await gql(LIST, {"first": 0}))["contracts"]["totalCount"]
     bad = (
         await gql(
             CREATE_MANY,
-            {
-                "c": mine["id"],
-                "i": [{**BASE, "number": "BATCH-1"}, {**BASE, "endsOn": "2025-01-01"}],
-            },
+            {"i": under(mine, [{**BASE, "number": "BATCH-1"}, {**BASE, "endsOn": "2025-01-01"}])},
         )
     )["createContracts"]
-    assert bad["contracts"] == [] and first_error(bad) == ("inputs.1.endsOn", "INVALID")
+    assert bad["contracts"] == [] and first_error(bad) == ("inputs.1.input.endsOn", "INVALID")
     dup = (
         await gql(
             CREATE_MANY,
-            {"c": mine["id"], "i": [{**BASE, "number": "BATCH-1"}, {**BASE, "number": "BATCH-1"}]},
+            {"i": under(mine, [{**BASE, "number": "BATCH-1"}, {**BASE, "number": "BATCH-1"}])},
         )
     )["createContracts"]
-    assert first_error(dup) == ("inputs.1.number", "DUPLICATE")
+    assert first_error(dup) == ("inputs.1.input.number", "DUPLICATE")
     assert (await gql(LIST, {"first": 0}))["contracts"]["totalCount"] == before
-    ok = (await gql(CREATE_MANY, {"c": mine["id"], "i": [BASE, BASE]}))["createContracts"]
+    ok = (await gql(CREATE_MANY, {"i": under(mine, [BASE, BASE])}))["createContracts"]
     assert ok["errors"] == [] and len(ok["contracts"]) == 2
 
 

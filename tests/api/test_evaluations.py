@@ -51,7 +51,7 @@ mutation($c: ID!, $i: CreateRelationshipEvaluationInput!) {{
   createRelationshipEvaluation(customerId: $c, input: $i) {{ relationshipEvaluation {{ {FIELDS} }} {ERRORS} }}
 }}"""
 CREATE_MANY = f"""
-mutation($i: [RelationshipEvaluationBatchItem!]!) {{
+mutation($i: [CreateRelationshipEvaluationItemInput!]!) {{
   createRelationshipEvaluations(inputs: $i) {{ relationshipEvaluations {{ id totalScore }} {ERRORS} }}
 }}"""
 UPDATE = f"""

@@ -35,7 +35,7 @@ query($filter: ComplaintFilter, $f: [String!]!) {
 }"""
 BULK = f"""
 mutation($filter: ComplaintFilter!, $i: UpdateComplaintInput!) {{
-  updateComplaints(filter: $filter, input: $i) {{ count items {{ id severity version }} {ERRORS} }}
+  updateComplaints(filter: $filter, input: $i) {{ count complaints {{ id severity version }} {ERRORS} }}
 }}"""
 
 
@@ -166,8 +166,8 @@ async def test_update_many_by_filter_in_scope_audited(db, world) -> None:
         )
     )["updateComplaints"]
     assert result["errors"] == [] and result["count"] == 2
-    assert {i["id"] for i in result["items"]} == {ids["a2"], ids["r1"]}
-    assert all(i["severity"] == "MEDIUM" and i["version"] == 2 for i in result["items"])
+    assert {i["id"] for i in result["complaints"]} == {ids["a2"], ids["r1"]}
+    assert all(i["severity"] == "MEDIUM" and i["version"] == 2 for i in result["complaints"])
     async with db.tenant(world["t"].ref).read() as session:
         audits = (
             (
@@ -192,7 +192,7 @@ async def test_update_many_by_filter_in_scope_audited(db, world) -> None:
             BULK, {"filter": {"severity": {"eq": "MEDIUM"}}, "i": {"productOrService": "Rep"}}
         )
     )["updateComplaints"]
-    assert rep["count"] == 1 and rep["items"][0]["id"] == ids["r1"]
+    assert rep["count"] == 1 and rep["complaints"][0]["id"] == ids["r1"]
     other = (
         await world["b"](
             BULK, {"filter": {"id": {"in": [ids["a1"], ids["a2"]]}}, "i": {"severity": "LOW"}}
@@ -254,7 +254,7 @@ async def test_update_many_is_bounded(world, monkeypatch) -> None:
 
 CREATE_MANY = f"""
 mutation($inputs: [CreateComplaintItemInput!]!) {{
-  createComplaints(inputs: $inputs) {{ items {{ id description }} {ERRORS} }}
+  createComplaints(inputs: $inputs) {{ complaints {{ id description }} {ERRORS} }}
 }}"""
 CUSTOMERS_GROUP = """
 query($by: [CustomerGroupKey!]!, $m: [CustomerMeasure!]) {
@@ -262,7 +262,7 @@ query($by: [CustomerGroupKey!]!, $m: [CustomerMeasure!]) {
 }"""
 UPDATE_CUSTOMERS = f"""
 mutation($filter: CustomerFilter!, $i: UpdateCustomerInput!) {{
-  updateCustomers(filter: $filter, input: $i) {{ count items {{ id industry }} {ERRORS} }}
+  updateCustomers(filter: $filter, input: $i) {{ count customers {{ id industry }} {ERRORS} }}
 }}"""
 
 
@@ -276,7 +276,7 @@ async def test_create_many_under_customers_all_or_nothing(world) -> None:
             {"inputs": [item, {**item, "input": {**item["input"], "description": "批量 2"}}]},
         )
     )["createComplaints"]
-    assert made["errors"] == [] and [i["description"] for i in made["items"]] == [
+    assert made["errors"] == [] and [i["description"] for i in made["complaints"]] == [
         "批量 1",
         "批量 2",
     ]
@@ -292,7 +292,7 @@ async def test_create_many_under_customers_all_or_nothing(world) -> None:
             },
         )
     )["createComplaints"]
-    assert broken["items"] == []
+    assert broken["complaints"] == []
     assert broken["errors"][0]["field"] == "inputs.1.input.description"
     search = await admin(AGG, {"filter": {}, "f": []})
     assert search["complaints"]["totalCount"] == 6
@@ -327,7 +327,7 @@ async def test_customers_group_by_update_many_and_masking(db, gql_as) -> None:
         )
     )["updateCustomers"]
     assert moved["errors"] == [] and moved["count"] == 2
-    assert {i["industry"] for i in moved["items"]} == {"智能制造"}
+    assert {i["industry"] for i in moved["customers"]} == {"智能制造"}
     with pytest.raises(AssertionError, match="customer:update"):
         await viewer(
             UPDATE_CUSTOMERS, {"filter": {"industry": {"eq": "零售"}}, "i": {"industry": "x"}}

@@ -24,7 +24,7 @@ mutation($c: ID!, $i: CreateOpportunityInput!) {{
 BULK_OPP = f"""
 mutation($filter: OpportunityFilter!, $i: UpdateOpportunityInput!) {{
   updateOpportunities(filter: $filter, input: $i) {{
-    count items {{ id source progress version products {{ quantity product {{ code }} }} }} {ERRORS}
+    count opportunities {{ id source progress version products {{ quantity product {{ code }} }} }} {ERRORS}
   }}
 }}"""
 OPP_LIST = """
@@ -40,7 +40,7 @@ mutation($c: ID!, $i: CreateOrderInput!) {{
 BULK_ORDERS = f"""
 mutation($filter: OrderFilter!, $i: UpdateOrderInput!) {{
   updateOrders(filter: $filter, input: $i) {{
-    count items {{ id totalAmount lines {{ quantity product {{ code }} }} }} {ERRORS}
+    count orders {{ id totalAmount lines {{ quantity product {{ code }} }} }} {ERRORS}
   }}
 }}"""
 ORDER_LIST = """
@@ -86,7 +86,7 @@ mutation($c: ID!, $i: CreateRelationshipEvaluationInput!) {{
 BULK_EVALS = f"""
 mutation($filter: RelationshipEvaluationFilter!, $i: UpdateRelationshipEvaluationInput!) {{
   updateRelationshipEvaluations(filter: $filter, input: $i) {{
-    count items {{ id totalScore scores {{ score }} }} {ERRORS}
+    count relationshipEvaluations {{ id totalScore scores {{ score }} }} {ERRORS}
   }}
 }}"""
 UPDATE_CUSTOMER = f"""
@@ -96,7 +96,7 @@ mutation($id: ID!, $i: UpdateCustomerInput!) {{
 CREATE_TAG = f"mutation($i: CreateTagInput!) {{ createTag(input: $i) {{ tag {{ id }} {ERRORS} }} }}"
 BULK_TAGS = f"""
 mutation($filter: TagFilter!, $i: UpdateTagInput!) {{
-  updateTags(filter: $filter, input: $i) {{ count items {{ id name category }} {ERRORS} }}
+  updateTags(filter: $filter, input: $i) {{ count tags {{ id name category }} {ERRORS} }}
 }}"""
 
 
@@ -277,8 +277,8 @@ async def test_update_opportunities_by_filter_audited_scoped_and_bounded(
         )
     )["updateOpportunities"]
     assert moved["errors"] == [] and moved["count"] == 2
-    assert {i["id"] for i in moved["items"]} == {ids["o2"], ids["o3"]}
-    assert all(i["source"] == "展会 Fair" and i["version"] == 2 for i in moved["items"])
+    assert {i["id"] for i in moved["opportunities"]} == {ids["o2"], ids["o3"]}
+    assert all(i["source"] == "展会 Fair" and i["version"] == 2 for i in moved["opportunities"])
     async with db.tenant(world["t"].ref).read() as session:
         audits = (
             (
@@ -304,7 +304,7 @@ async def test_update_opportunities_by_filter_audited_scoped_and_bounded(
             BULK_OPP, {"filter": {"currency": {"eq": "CNY"}}, "i": {"progress": "rep call"}}
         )
     )["updateOpportunities"]
-    assert rep["errors"] == [] and rep["count"] == 1 and rep["items"][0]["id"] == ids["r1"]
+    assert rep["errors"] == [] and rep["count"] == 1 and rep["opportunities"][0]["id"] == ids["r1"]
     other = (
         await world["b"](
             BULK_OPP, {"filter": {"id": {"in": [ids["o1"], ids["o2"]]}}, "i": {"progress": "x"}}
@@ -332,7 +332,7 @@ async def test_update_opportunities_by_filter_audited_scoped_and_bounded(
     assert relined["errors"] == [] and relined["count"] == 2
     assert [
         [(Decimal(p["quantity"]), p["product"]["code"]) for p in i["products"]]
-        for i in relined["items"]
+        for i in relined["opportunities"]
     ] == [[(Decimal(3), "GRP-LINE")]] * 2
     bad_line = (
         await world["admin"](
@@ -437,7 +437,7 @@ async def test_orders_and_contracts_aggregates_group_by_and_bulk_lines(world) ->
         )
     )["updateOrders"]
     assert relined["errors"] == [] and relined["count"] == 2
-    assert {i["totalAmount"] for i in relined["items"]} == {"41.00"}
+    assert {i["totalAmount"] for i in relined["orders"]} == {"41.00"}
 
     for customer, amount, signed in (
         (first, "12000", "2026-01-05"),
@@ -664,7 +664,7 @@ async def test_group_by_on_every_other_entity(db, gql_as) -> None:
         )
     )["updateRelationshipEvaluations"]
     assert rescored["errors"] == [] and rescored["count"] == 2
-    assert {Decimal(i["totalScore"]) for i in rescored["items"]} == {Decimal(55)}
+    assert {Decimal(i["totalScore"]) for i in rescored["relationshipEvaluations"]} == {Decimal(55)}
 
     # Lifecycle events (read-only): by the stage moved to.
     moved = (await admin(UPDATE_CUSTOMER, {"id": cid, "i": {"lifecycleStage": "NEW"}}))[
@@ -687,4 +687,4 @@ async def test_group_by_on_every_other_entity(db, gql_as) -> None:
         await admin(BULK_TAGS, {"filter": {"category": {"eq": "旧"}}, "i": {"category": "新"}})
     )["updateTags"]
     assert retagged["errors"] == [] and retagged["count"] == 2
-    assert {i["category"] for i in retagged["items"]} == {"新"}
+    assert {i["category"] for i in retagged["tags"]} == {"新"}

@@ -505,13 +505,19 @@ async def test_bulk_create_is_all_or_nothing(world) -> None:
             CREATE_MANY,
             {
                 "i": [
-                    {"customerId": mine, "name": "bulk deal one"},
-                    {"customerId": mine, "name": "bulk deal two", "expectedAmount": "-1"},
+                    {"customerId": mine, "input": {"name": "bulk deal one"}},
+                    {
+                        "customerId": mine,
+                        "input": {"name": "bulk deal two", "expectedAmount": "-1"},
+                    },
                 ]
             },
         )
     )["createOpportunities"]
-    assert bad["opportunities"] == [] and first_error(bad) == ("inputs.1.expectedAmount", "INVALID")
+    assert bad["opportunities"] == [] and first_error(bad) == (
+        "inputs.1.input.expectedAmount",
+        "INVALID",
+    )
     lines = (
         await gql(
             CREATE_MANY,
@@ -519,14 +525,13 @@ async def test_bulk_create_is_all_or_nothing(world) -> None:
                 "i": [
                     {
                         "customerId": mine,
-                        "name": "x",
-                        "products": [{"productId": "bad", "quantity": "1"}],
+                        "input": {"name": "x", "products": [{"productId": "bad", "quantity": "1"}]},
                     }
                 ]
             },
         )
     )["createOpportunities"]
-    assert first_error(lines) == ("inputs.0.products.0.productId", "INVALID")
+    assert first_error(lines) == ("inputs.0.input.products.0.productId", "INVALID")
     assert (await gql(LIST, {"first": 5, "search": "bulk deal"}))["opportunities"][
         "totalCount"
     ] == 0
@@ -535,11 +540,10 @@ async def test_bulk_create_is_all_or_nothing(world) -> None:
             CREATE_MANY,
             {
                 "i": [
-                    {"customerId": mine, "name": "bulk deal three"},
+                    {"customerId": mine, "input": {"name": "bulk deal three"}},
                     {
                         "customerId": world["other"]["id"],
-                        "name": "bulk deal four",
-                        "stage": "proposal",
+                        "input": {"name": "bulk deal four", "stage": "proposal"},
                     },
                 ]
             },

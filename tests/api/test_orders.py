@@ -29,8 +29,8 @@ mutation($c: ID!, $i: CreateOrderInput!) {{
   createOrder(customerId: $c, input: $i) {{ order {{ {FIELDS} }} {ERRORS} }}
 }}"""
 CREATE_MANY = f"""
-mutation($c: ID!, $i: [CreateOrderInput!]!) {{
-  createOrders(customerId: $c, inputs: $i) {{ orders {{ id number }} {ERRORS} }}
+mutation($i: [CreateOrderItemInput!]!) {{
+  createOrders(inputs: $i) {{ orders {{ id number }} {ERRORS} }}
 }}"""
 UPDATE = f"""
 mutation($id: ID!, $i: UpdateOrderInput!, $v: Int) {{
@@ -415,12 +415,14 @@ async def test_references_must_be_this_tenants_and_customers(world) -> None:
     batch = await gql(
         CREATE_MANY,
         {
-            "c": mine["id"],
-            "i": [{"lines": [line(world["pump"])]}, {"lines": [line(world["b_product"])]}],
+            "i": [
+                {"customerId": mine["id"], "input": {"lines": [line(world["pump"])]}},
+                {"customerId": mine["id"], "input": {"lines": [line(world["b_product"])]}},
+            ]
         },
     )
     assert batch["createOrders"]["orders"] == []
-    assert first_error(batch["createOrders"]) == ("inputs.1.lines.0.productId", "NOT_FOUND")
+    assert first_error(batch["createOrders"]) == ("inputs.1.input.lines.0.productId", "NOT_FOUND")
     assert (await gql(LIST, {"first": 0}))["orders"]["totalCount"] == before + 2
     dup = await gql(CREATE, {"c": mine["id"], "i": {"number": made["number"]}})
     assert first_error(dup["createOrder"]) == ("input.number", "DUPLICATE")

@@ -230,8 +230,8 @@ async def test_bulk_create_is_all_or_nothing(world) -> None:
             CREATE_MANY,
             {
                 "i": [
-                    {"customerId": mine, "summary": "bulk one"},
-                    {"customerId": world["b_customer"]["id"], "summary": "bulk two"},
+                    {"customerId": mine, "input": {"summary": "bulk one"}},
+                    {"customerId": world["b_customer"]["id"], "input": {"summary": "bulk two"}},
                 ]
             },
         )
@@ -241,7 +241,7 @@ async def test_bulk_create_is_all_or_nothing(world) -> None:
         "inputs.1.customerId",
         "NOT_FOUND",
     )
-    garbled = (await gql(CREATE_MANY, {"i": [{"customerId": "nope", "summary": "x"}]}))[
+    garbled = (await gql(CREATE_MANY, {"i": [{"customerId": "nope", "input": {"summary": "x"}}]}))[
         "createRequirementAnalyses"
     ]
     assert garbled["errors"][0]["field"] == "inputs.0.customerId"
@@ -253,8 +253,8 @@ async def test_bulk_create_is_all_or_nothing(world) -> None:
             CREATE_MANY,
             {
                 "i": [
-                    {"customerId": mine, "summary": "bulk three"},
-                    {"customerId": other, "summary": "bulk four", "priority": "URGENT"},
+                    {"customerId": mine, "input": {"summary": "bulk three"}},
+                    {"customerId": other, "input": {"summary": "bulk four", "priority": "URGENT"}},
                 ]
             },
         )

@@ -353,3 +353,64 @@ async def test_customer_open_opportunities(db, gql_as) -> None:
     found = (await admin(query, {"id": customer["id"]}))["customer"]
     assert {o["id"] for o in found["all"]} == {still_open, lost}
     assert [o["id"] for o in found["open"]] == [still_open]
+
+
+async def test_survey_responses_are_on_the_timeline_and_nodes(db, gql_as, tenant_b) -> None:
+    from crm_core.surveys.models import (
+        SurveyKind,
+        SurveyLanguage,
+        SurveyResponse,
+        SurveySend,
+        SurveySendStatus,
+        SurveySourceKind,
+        SurveyTemplate,
+        SurveyTrigger,
+    )
+
+    t = await make_tenant(db, "timeline-survey")
+    admin = await gql_as(t.admin_email)
+    customer = await create_customer(admin, name="问卷客户")
+    customer_pk = from_global_id(customer["id"])[1]
+    async with db.tenant(t.ref).transaction() as session:
+        template = SurveyTemplate(
+            name="满意度",
+            kind=SurveyKind.csat,
+            language=SurveyLanguage.zh,
+            trigger=SurveyTrigger.manual,
+            questions=[{"key": "overall", "kind": "csat", "text": "满意吗", "required": True}],
+        )
+        session.add(template)
+        await session.flush()
+        send = SurveySend(
+            template_id=template.id,
+            customer_id=customer_pk,
+            locale="zh",
+            trigger=SurveyTrigger.manual,
+            source_kind=SurveySourceKind.manual,
+            source_key="timeline-test",
+            status=SurveySendStatus.responded,
+            token_hash=b"\0" * 32,
+            sent_at=datetime.now(UTC) - timedelta(days=1),
+            expires_at=datetime.now(UTC) + timedelta(days=29),
+            responded_at=datetime.now(UTC),
+        )
+        session.add(send)
+        await session.flush()
+        response = SurveyResponse(
+            send_id=send.id,
+            template_id=template.id,
+            customer_id=customer_pk,
+            answers={"overall": 5},
+            csat=5,
+        )
+        session.add(response)
+        await session.flush()
+        response_id = to_global_id("SurveyResponse", response.id)
+    page = (await admin(TIMELINE, {"id": customer["id"]}))["customer"]["timeline"]
+    assert [(e["node"]["kind"], e["node"]["node"]["id"]) for e in page["edges"]] == [
+        ("SURVEY_RESPONSE", response_id)
+    ]
+    node = "query($id: ID!) { node(id: $id) { id __typename } }"
+    assert (await admin(node, {"id": response_id}))["node"]["__typename"] == "SurveyResponse"
+    other = await gql_as(tenant_b.admin_email)
+    assert (await other(node, {"id": response_id}))["node"] is None

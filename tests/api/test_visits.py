@@ -29,7 +29,7 @@ mutation($c: ID!, $i: CreateVisitPlanInput!) {{
   createVisitPlan(customerId: $c, input: $i) {{ visitPlan {{ {PLAN_FIELDS} }} {ERRORS} }}
 }}"""
 CREATE_PLANS = f"""
-mutation($i: [CreateVisitPlansItem!]!) {{
+mutation($i: [CreateVisitPlanItemInput!]!) {{
   createVisitPlans(inputs: $i) {{ visitPlans {{ id }} {ERRORS} }}
 }}"""
 UPDATE_PLAN = f"""
@@ -51,7 +51,7 @@ mutation($c: ID!, $i: CreateVisitRecordInput!) {{
   createVisitRecord(customerId: $c, input: $i) {{ visitRecord {{ {RECORD_FIELDS} }} {ERRORS} }}
 }}"""
 CREATE_RECORDS = f"""
-mutation($i: [CreateVisitRecordsItem!]!) {{
+mutation($i: [CreateVisitRecordItemInput!]!) {{
   createVisitRecords(inputs: $i) {{ visitRecords {{ id }} {ERRORS} }}
 }}"""
 UPDATE_RECORD = f"""
@@ -376,28 +376,44 @@ async def test_invalid_plan_input_and_batches_are_all_or_nothing(world) -> None:
             CREATE_PLANS,
             {
                 "i": [
-                    {**PLAN, "customerId": cid},
-                    {**PLAN, "customerId": cid, "plannedAt": "2026-06-01T12:10:00+08:00"},
+                    {"customerId": cid, "input": PLAN},
+                    {
+                        "customerId": cid,
+                        "input": {**PLAN, "plannedAt": "2026-06-01T12:10:00+08:00"},
+                    },
                 ]
             },
         )
     )["createVisitPlans"]
-    assert batch["visitPlans"] == [] and first_error(batch) == ("inputs.1.plannedAt", "INVALID")
+    assert batch["visitPlans"] == [] and first_error(batch) == (
+        "inputs.1.input.plannedAt",
+        "INVALID",
+    )
     assert (await gql(PLANS, {"first": 0}))["visitPlans"]["totalCount"] == before
     ok = (
         await gql(
             CREATE_PLANS,
-            {"i": [{**PLAN, "customerId": cid}, {**PLAN, "customerId": world["other"]["id"]}]},
+            {
+                "i": [
+                    {"customerId": cid, "input": PLAN},
+                    {"customerId": world["other"]["id"], "input": PLAN},
+                ]
+            },
         )
     )["createVisitPlans"]
     assert ok["errors"] == [] and len(ok["visitPlans"]) == 2
     records = (
         await gql(
             CREATE_RECORDS,
-            {"i": [{**VISIT, "customerId": cid}, {**VISIT, "customerId": cid, "expenses": "-3"}]},
+            {
+                "i": [
+                    {"customerId": cid, "input": VISIT},
+                    {"customerId": cid, "input": {**VISIT, "expenses": "-3"}},
+                ]
+            },
         )
     )["createVisitRecords"]
-    assert first_error(records) == ("inputs.1.expenses", "INVALID")
+    assert first_error(records) == ("inputs.1.input.expenses", "INVALID")
 
 
 async def test_other_tenants_visits_do_not_exist(world) -> None:

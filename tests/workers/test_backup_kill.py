@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 
 
 async def _wait_status(
-    db: Database, backup_id: Any, status: BackupStatus, timeout: float = 30
+    db: Database, backup_id: Any, status: BackupStatus, timeout: float = 120
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -130,12 +130,14 @@ async def test_kill_9_between_smtp_accept_and_mark_gives_one_message_id_per_even
     # Exactly one distinct Message-ID per event, whatever the number of SMTP transactions.
     assert all(len(set(ids)) == 1 for ids in by_event.values())
     assert len({ids[0] for ids in by_event.values()}) == len(keys)
-    # The honest part: the one mail whose sender died inside the window went out twice, with the
-    # same Message-ID; every other event exactly once.
-    counts = sorted(len(ids) for ids in by_event.values())
-    assert counts == [1, 1, 1, 1, 2], by_event
-    rows = await _rows(db, tenant)
-    assert sorted(r.attempts for r in rows) == [1, 1, 1, 1, 2]
+    # The honest part: a mail whose sender died inside the window (the server had it, the row was
+    # not yet marked) went out twice, with the same Message-ID. Only mails in flight at the kill
+    # can be in that window: at most one per worker thread; every other event went out once.
+    twice = [event for event, ids in by_event.items() if len(ids) == 2]
+    assert all(len(ids) <= 2 for ids in by_event.values())
+    assert 1 <= len(twice) <= int(FAST_JOBS["CRM_WORKER__THREADS"]), by_event
+    attempts = {r.event_key: r.attempts for r in await _rows(db, tenant)}
+    assert all(attempts[event] >= len(ids) for event, ids in by_event.items())
 
 
 async def test_one_row_per_event_bounces_and_opt_outs_are_honoured(db: Database, smtp: Any) -> None:
@@ -174,9 +176,16 @@ async def test_one_row_per_event_bounces_and_opt_outs_are_honoured(db: Database,
 
 
 async def test_notification_scan_mails_a_due_follow_up_once(
-    db: Database, tenant_a: Any, tenant_b: Any, lookalikes: dict[str, Any]
+    db: Database, tenant_a: Any, tenant_b: Any
 ) -> None:
+    from crm_core.customers import service as customers
+
     now = datetime.now(UTC)
+    lookalikes = {}
+    for key, tenant in (("a", tenant_a), ("b", tenant_b)):
+        async with unit_of_work(db.tenant(tenant.ref), NullDispatcher()) as session:
+            data = {"code": "C-MAIL-1", "name": "上海明辉贸易有限公司", "kind": "company"}
+            lookalikes[key] = (await customers.create(session, tenant.admin, data)).id
     for key, tenant in (("a", tenant_a), ("b", tenant_b)):
         async with db.tenant(tenant.ref).transaction() as session:
             session.add(

@@ -25,6 +25,8 @@ from crm_api.metrics import MetricsExtension, MetricsHolder
 from crm_api.oauth import token_route
 from crm_api.schema import build_schema
 from crm_api.sso import SsoEndpoints
+from crm_api.surveys.public import SurveyPages
+from crm_api.transfer.files import file_routes
 from crm_core.db.engine import Database
 from crm_core.health import ReadinessChecker, health_routes
 from crm_core.identity import scopes
@@ -111,6 +113,8 @@ def create_app(
         allow_queries_via_get=True,
     )
     sso = SsoEndpoints(settings, state_ref)
+    # The public survey page (/s/{token}): no login, outside the GraphQL auth gate.
+    survey_pages = SurveyPages(settings, state_ref)
     probes: dict[str, ReadinessChecker] = {}
 
     @asynccontextmanager
@@ -149,6 +153,7 @@ def create_app(
             yield
         finally:
             await sso.aclose()
+            await survey_pages.aclose()
             await redis.aclose()
             if broker is not None:
                 broker.close()
@@ -183,6 +188,9 @@ def create_app(
                 methods=["GET", "POST"],
             ),
             sso.mount(),
+            # Uploads to import and files to download (imports, exports): crm_api.transfer.
+            *file_routes(state_ref),
+            *survey_pages.routes(),
         ],
         lifespan=lifespan,
     )

@@ -40,7 +40,7 @@ from crm_core.opportunities import repository as opportunities_repo
 from crm_core.orders import repository as orders_repo
 from crm_core.requirements import repository as requirements_repo
 from crm_core.surveys import repository as surveys_repo
-from crm_core.surveys.models import SurveyTemplate
+from crm_core.surveys.models import SurveyResponse, SurveyTemplate
 from crm_core.tenants import repository as tenants_repo
 from crm_core.tenants.models import User
 from crm_core.tickets import repository as tickets_repo
@@ -103,6 +103,7 @@ class Loaders:
         # Deleted criteria too: a past score keeps naming its criterion (queries hide them).
         self.evaluation_criterion_by_id = DataLoader(self._evaluation_criteria_by_id)
         self.survey_template_by_id = DataLoader(self._survey_templates_by_id)
+        self.survey_response_by_id = DataLoader(self._survey_responses_by_id)
         # Leads, tags and segments (tenant_0008); the batch functions live in their packages.
         self.lead_by_id = DataLoader(partial(lead_loaders.leads_by_id, tdb, principal))
         self.tag_by_id = DataLoader(partial(tag_loaders.tags_by_id, tdb, principal))
@@ -258,6 +259,16 @@ class Loaders:
         async with self._tdb.read() as session:
             rows = await evaluations_repo.get_criteria(session, ids, include_deleted=True)
         return _in_order(ids, {r.id: r for r in rows})
+
+    async def _survey_responses_by_id(
+        self, ids: Sequence[uuid.UUID]
+    ) -> list[SurveyResponse | None]:
+        async with self._tdb.read() as session:
+            rows = await surveys_repo.responses_by_ids(
+                session, ids, scope=self._principal.data_scope
+            )
+        found = {r.id: r for r in rows}
+        return [found.get(i) for i in ids]
 
     async def _survey_templates_by_id(
         self, ids: Sequence[uuid.UUID]

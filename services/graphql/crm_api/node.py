@@ -9,10 +9,8 @@ import strawberry
 
 from crm_api.activities.types import Activity, ActivityAttendee
 from crm_api.complaints.types import Complaint
-from crm_api.contacts.types import Contact
 from crm_api.context import Info
 from crm_api.contracts.types import Contract, ContractDelivery
-from crm_api.customers.types import Customer
 from crm_api.errors import as_graphql_errors
 from crm_api.evaluations.types import EvaluationCriterion, RelationshipEvaluation
 from crm_api.followups.types import FollowUp
@@ -23,27 +21,17 @@ from crm_api.lifecycle.types import CustomerLifecycleEvent
 from crm_api.opportunities.types import Opportunity
 from crm_api.orders.types import Order
 from crm_api.products.types import Product
+from crm_api.related import contact_of, customer_of, user_of
 from crm_api.relay import Node, from_global_id
 from crm_api.requirements.types import RequirementAnalysis
 from crm_api.segments.types import Segment
 from crm_api.surveys.types import SurveyTemplate
 from crm_api.tags.types import Tag
 from crm_api.tickets.types import ServiceTicket
-from crm_api.users import User
 from crm_api.visits.types import VisitPlan, VisitRecord
 from crm_core.errors import Forbidden
 
 Resolver = Callable[[Info, Any], Awaitable[Node | None]]
-
-
-async def _customer(info: Info, pk: Any) -> Node | None:
-    row = await info.context.loaders.customer_by_id.load(pk)
-    return Customer.from_model(row, info.context.mask_personal) if row else None
-
-
-async def _contact(info: Info, pk: Any) -> Node | None:
-    row = await info.context.loaders.contact_by_id.load(pk)
-    return Contact.from_model(row, info.context.mask_personal) if row else None
 
 
 async def _interaction(info: Info, pk: Any) -> Node | None:
@@ -112,11 +100,6 @@ async def _order(info: Info, pk: Any) -> Node | None:
     return Order.from_model(row) if row else None
 
 
-async def _user(info: Info, pk: Any) -> Node | None:
-    row = await info.context.loaders.user_by_id.load(pk)
-    return User.from_model(row) if row else None
-
-
 async def _lead(info: Info, pk: Any) -> Node | None:
     row = await info.context.loaders.lead_by_id.load(pk)
     return Lead.from_model(row, info.context.mask_personal) if row else None
@@ -157,12 +140,19 @@ async def _lifecycle_event(info: Info, pk: Any) -> Node | None:
     return CustomerLifecycleEvent.from_model(row) if row else None
 
 
+async def _survey_response(info: Info, pk: Any) -> Node | None:
+    from crm_api.surveys.send_types import SurveyResponse
+
+    row = await info.context.loaders.survey_response_by_id.load(pk)
+    return SurveyResponse.from_model(row) if row else None
+
+
 RESOLVERS: dict[str, tuple[str | None, Resolver]] = {
     "Lead": ("lead:read", _lead),
     "Tag": ("tag:read", _tag),
     "Segment": ("segment:read", _segment),
-    "Customer": ("customer:read", _customer),
-    "Contact": ("contact:read", _contact),
+    "Customer": ("customer:read", customer_of),
+    "Contact": ("contact:read", contact_of),
     "Interaction": ("interaction:read", _interaction),
     "FollowUp": ("followup:read", _follow_up),
     "Complaint": ("complaint:read", _complaint),
@@ -170,13 +160,14 @@ RESOLVERS: dict[str, tuple[str | None, Resolver]] = {
     "RelationshipEvaluation": ("evaluation:read", _relationship_evaluation),
     "EvaluationCriterion": ("evaluation:read", _evaluation_criterion),
     "SurveyTemplate": ("survey:read", _survey_template),
+    "SurveyResponse": ("survey:results", _survey_response),
     "Product": ("product:read", _product),
     "RequirementAnalysis": ("requirement:read", _requirement_analysis),
     "Opportunity": ("opportunity:read", _opportunity),
     "Contract": ("contract:read", _contract),
     "ContractDelivery": ("contract:read", _contract_delivery),
     "Order": ("order:read", _order),
-    "User": (None, _user),
+    "User": (None, user_of),
     "Activity": ("activity:read", _activity),
     "ActivityAttendee": ("activity:read", _activity_attendee),
     "VisitPlan": ("visit_plan:read", _visit_plan),

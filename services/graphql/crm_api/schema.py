@@ -85,6 +85,7 @@ from crm_api.segments.queries import SegmentQueries
 from crm_api.segments.types import Segment
 from crm_api.surveys.mutations import SurveyMutations
 from crm_api.surveys.queries import SurveyQueries
+from crm_api.surveys.sends import SurveySendMutations, SurveySendQueries
 from crm_api.surveys.types import SurveyTemplate
 from crm_api.tags.mutations import TagMutations
 from crm_api.tags.queries import TagQueries
@@ -93,6 +94,7 @@ from crm_api.tickets.mutations import ServiceTicketMutations
 from crm_api.tickets.queries import ServiceTicketQueries
 from crm_api.tickets.types import ServiceTicket
 from crm_api.tracing import SafeOpenTelemetryExtension
+from crm_api.transfer.schema import TransferMutations, TransferQueries
 from crm_api.users import User
 from crm_api.visits.mutations import VisitMutations
 from crm_api.visits.queries import VisitQueries
@@ -151,11 +153,13 @@ Query = merge_types(
         SegmentQueries,
         EvaluationQueries,
         SurveyQueries,
+        SurveySendQueries,
         PoolQueries,
         ActivityQueries,
         VisitQueries,
         LifecycleQueries,
         JobQueries,
+        TransferQueries,
     ),
 )
 Mutation = merge_types(
@@ -185,10 +189,12 @@ Mutation = merge_types(
         SegmentMutations,
         EvaluationMutations,
         SurveyMutations,
+        SurveySendMutations,
         PoolMutations,
         ActivityMutations,
         VisitMutations,
         JobMutations,
+        TransferMutations,
     ),
 )
 

@@ -26,6 +26,7 @@ class TimelineKind(enum.Enum):
     CONTRACT = "contract"
     ORDER = "order"
     VISIT = "visit"
+    SURVEY_RESPONSE = "survey_response"
 
 
 # The GraphQL type each kind shows (a stage change shows its opportunity).
@@ -38,6 +39,7 @@ TYPE_NAMES = {
     "contract": "Contract",
     "order": "Order",
     "visit": "VisitRecord",
+    "survey_response": "SurveyResponse",
 }
 
 

@@ -48,6 +48,9 @@ ACTOR_MODULES: tuple[str, ...] = (
     "crm_core.jobs.tasks",
     "crm_core.mail.tasks",
     "crm_core.dedup.tasks",
+    "crm_core.surveys.tasks",
+    "crm_core.imports.tasks",
+    "crm_core.exports.tasks",
 )
 # Dramatiq's default keeps 1,000 × threads delayed messages (retries) in memory; a killed worker
 # strands them until its heartbeat times out, so keep far fewer (see pitfalls.md).

@@ -37,6 +37,7 @@ from crm_core.health import start_health_server
 from crm_core.messaging.broker import BrokerDispatcher, build_broker
 from crm_core.messaging.outbox import Dispatcher, OutgoingMessage
 from crm_core.settings import Settings, load_settings
+from crm_core.surveys.tasks import fan_out as survey_fan_out
 from crm_core.telemetry import setup_telemetry
 from crm_core.tenants import repository
 from crm_core.tenants.models import TenantStatus
@@ -117,6 +118,14 @@ async def serve(
                 dispatcher=dispatcher,
                 namespace=settings.worker.namespace,
                 interval_seconds=settings.backups.interval_seconds,
+            )
+            # Surveys: each tenant's scan (expiry, one reminder, periodic sends) once a period.
+            await survey_fan_out(
+                db=db,
+                redis=redis,
+                dispatcher=dispatcher,
+                namespace=settings.worker.namespace,
+                interval_seconds=settings.surveys.scan_interval_seconds,
             )
             # Sleep to just past the next boundary; waking a hair early only costs a skipped SET.
             wait = interval - (time.time() % interval) + 0.05

@@ -136,37 +136,6 @@ async def update(
     )
 
 
-async def soft_delete(
-    session: AsyncSession,
-    principal: Principal,
-    activity_id: uuid.UUID,
-    *,
-    expected_version: int | None,
-) -> Activity:
-    return await records.soft_delete(
-        session,
-        principal,
-        Activity,
-        activity_id,
-        expected_version=expected_version,
-        what=WHAT,
-        visible=_writable(principal),
-    )
-
-
-async def restore(session: AsyncSession, principal: Principal, activity_id: uuid.UUID) -> Activity:
-    return await records.restore(
-        session, principal, Activity, activity_id, WHAT, visible=_writable(principal)
-    )
-
-
-async def destroy(session: AsyncSession, principal: Principal, activity_id: uuid.UUID) -> uuid.UUID:
-    """Hard delete, with its attendance list (cascade)."""
-    return await records.destroy(
-        session, principal, Activity, activity_id, WHAT, visible=_writable(principal)
-    )
-
-
 def _writable(principal: Principal) -> ColumnElement[bool]:
     return repository.writable(principal.data_scope)
 
@@ -318,3 +287,10 @@ async def _flush(session: AsyncSession) -> None:
                 None, ErrorCode.DUPLICATE, "already on this activity's list"
             ) from None
         raise
+
+
+_lifecycle = records.Lifecycle(Activity, WHAT, _writable)
+soft_delete = _lifecycle.soft_delete
+restore = _lifecycle.restore
+# destroy: Hard delete, with its attendance list (cascade).
+destroy = _lifecycle.destroy

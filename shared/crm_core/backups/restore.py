@@ -69,6 +69,15 @@ ENCRYPTED: dict[str, tuple[tuple[str, str, str | None], ...]] = {
 }
 
 
+# The job and mail machinery's own tables are backed up but not rolled back: restoring them would
+# re-send mails already sent (queued rows of the past), revive finished jobs and erase the restore
+# job's own row. A restore into the same tenant keeps their current rows, and keeps the current
+# opt-outs and bounces too (a restore must never mail someone who has since opted out); a new
+# tenant starts with no jobs and no mails queued, but with the backup's opt-outs.
+KEEP_ON_RESTORE = frozenset({"jobs", "outbox", "mail_outbox", "mail_suppressions"})
+SKIP_INTO_NEW = frozenset({"jobs", "outbox", "mail_outbox"})
+
+
 def _refuse(field: str | None, message: str, code: ErrorCode = ErrorCode.INVALID) -> DomainError:
     return DomainError.one(field, code, message)
 
@@ -193,10 +202,12 @@ async def _load(
     tenant_id: uuid.UUID,
     prepared: _Prepared,
     *,
+    keep: frozenset[str],
     rekey: Callable[[str, bytes], bytes] | None = None,
     index: Callable[[str, bytes], bytes] | None = None,
 ) -> int:
-    """Inside the caller's transaction: replace every table's rows with the backup's."""
+    """Inside the caller's transaction: replace every table's rows with the backup's (but the
+    tables in ``keep``, left as they are)."""
     manifest = prepared.manifest
     revision = await pg.schema_revision(conn, tenant_id)
     if revision != manifest.schema_revision:
@@ -208,9 +219,11 @@ async def _load(
     tables = await pg.tables_in_dependency_order(conn, tenant_id)
     _check_tables(manifest, tables)
     by_name = {t.name: t for t in tables}
-    await pg.truncate(conn, tenant_id, tables)
+    await pg.truncate(conn, tenant_id, [t for t in tables if t.name not in keep])
     total = 0
     for entry in manifest.tables:
+        if entry.name in keep:
+            continue
         table = by_name[entry.name]
         stream = read_stream(
             prepared.files[entry.name], name=entry.file, raw_sha256=entry.raw_sha256
@@ -222,7 +235,9 @@ async def _load(
                 f"{entry.name}: {counted} rows loaded, the manifest says {entry.rows}"
             )
         total += counted
-    await pg.set_sequences(conn, tenant_id, manifest.sequences)
+    await pg.set_sequences(
+        conn, tenant_id, [q for q in manifest.sequences if q.get("owned_by") not in keep]
+    )
     if rekey is not None and index is not None:
         for table_name, columns in ENCRYPTED.items():
             if table_name in by_name:
@@ -268,7 +283,7 @@ async def restore_into_tenant(
                         "a backup, restore or migration of this company is running; try later",
                         ErrorCode.CONFLICT,
                     )
-                rows = await _load(conn, tenant.id, prepared)
+                rows = await _load(conn, tenant.id, prepared, keep=KEEP_ON_RESTORE)
                 if wrapped and tenant.data_key_wrapped is None:
                     await pg.set_data_key(conn, tenant.id, base64.b64decode(wrapped))
         except CorruptBackup as exc:
@@ -353,7 +368,9 @@ async def _load_new(
     try:
         async with conn.transaction():
             await pg.try_xact_lock(conn, pg.tenant_lock(tenant_id))
-            return await _load(conn, tenant_id, prepared, rekey=rekey, index=index)
+            return await _load(
+                conn, tenant_id, prepared, keep=SKIP_INTO_NEW, rekey=rekey, index=index
+            )
     except CorruptBackup as exc:
         raise _refuse("id", f"the backup is damaged and was not restored: {exc}") from exc
     finally:

@@ -28,6 +28,7 @@ from crm_core.customers import repository as customers_repo
 from crm_core.errors import DomainError, ErrorCode, FieldError, NotFound
 from crm_core.identity.principal import Principal
 from crm_core.mail import events as mail_events
+from crm_core.surveys import sending as survey_sending
 from crm_core.tenants.repository import settings_of
 from crm_core.validation import parse
 from crm_core.workflow import apply_status, settlement_errors
@@ -177,48 +178,24 @@ async def update(
     if fields.get("contact_id") is not None:
         await check_at_customer(session, principal, complaint.customer_id, fields["contact_id"])
     previous_assignee = complaint.assignee_id
+    previous_status = complaint.status
     updated = await records.apply_update(
         session, principal, complaint, fields, WHAT, refresh=_refresh_search
     )
     if updated.assignee_id is not None and updated.assignee_id != previous_assignee:
         await mail_events.complaint_assigned(session, principal.tenant, updated)
+    if updated.status is ComplaintStatus.closed and previous_status is not ComplaintStatus.closed:
+        # The satisfaction survey of the active complaint_closed template, in this transaction.
+        await survey_sending.on_complaint_closed(session, principal.tenant, updated)
     return updated
-
-
-async def soft_delete(
-    session: AsyncSession,
-    principal: Principal,
-    complaint_id: uuid.UUID,
-    *,
-    expected_version: int | None,
-) -> Complaint:
-    return await records.soft_delete(
-        session,
-        principal,
-        Complaint,
-        complaint_id,
-        expected_version=expected_version,
-        what=WHAT,
-        visible=_visible(principal),
-    )
-
-
-async def restore(
-    session: AsyncSession, principal: Principal, complaint_id: uuid.UUID
-) -> Complaint:
-    """Only under a live, visible customer: ``visible`` requires both."""
-    return await records.restore(
-        session, principal, Complaint, complaint_id, WHAT, visible=_visible(principal)
-    )
-
-
-async def destroy(
-    session: AsyncSession, principal: Principal, complaint_id: uuid.UUID
-) -> uuid.UUID:
-    return await records.destroy(
-        session, principal, Complaint, complaint_id, WHAT, visible=_visible(principal)
-    )
 
 
 def _visible(principal: Principal) -> ColumnElement[bool]:
     return repository.visible(principal.data_scope)
+
+
+_lifecycle = records.Lifecycle(Complaint, WHAT, _visible)
+soft_delete = _lifecycle.soft_delete
+# restore: Only under a live, visible customer: ``visible`` requires both.
+restore = _lifecycle.restore
+destroy = _lifecycle.destroy

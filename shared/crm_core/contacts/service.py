@@ -149,24 +149,6 @@ async def update(
     return contact
 
 
-async def soft_delete(
-    session: AsyncSession,
-    principal: Principal,
-    contact_id: uuid.UUID,
-    *,
-    expected_version: int | None,
-) -> Contact:
-    return await records.soft_delete(
-        session,
-        principal,
-        Contact,
-        contact_id,
-        expected_version=expected_version,
-        what="contact",
-        visible=_visible(principal),
-    )
-
-
 async def restore(session: AsyncSession, principal: Principal, contact_id: uuid.UUID) -> Contact:
     """Only under a live customer: restoring a contact of a deleted customer would orphan it."""
     contact = await records.get(
@@ -175,12 +157,6 @@ async def restore(session: AsyncSession, principal: Principal, contact_id: uuid.
     if contact is None:
         raise NotFound("id", "contact")
     return await records.restore(session, principal, Contact, contact_id, "contact")
-
-
-async def destroy(session: AsyncSession, principal: Principal, contact_id: uuid.UUID) -> uuid.UUID:
-    return await records.destroy(
-        session, principal, Contact, contact_id, "contact", visible=_visible(principal)
-    )
 
 
 def _visible(principal: Principal) -> ColumnElement[bool]:
@@ -204,3 +180,8 @@ async def check_at_customer(
     )
     if (await session.execute(stmt)).first() is None:
         raise DomainError.one(field, ErrorCode.NOT_FOUND, "no such contact at this customer")
+
+
+_lifecycle = records.Lifecycle(Contact, "contact", _visible)
+soft_delete = _lifecycle.soft_delete
+destroy = _lifecycle.destroy

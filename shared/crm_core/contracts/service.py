@@ -5,7 +5,7 @@ moving its dates past a delivery is refused."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -17,15 +17,23 @@ from crm_core import records
 from crm_core.audit import service as audit
 from crm_core.cleansing import normalize
 from crm_core.contracts import repository
+
+# Deliveries live in deliveries.py; these names stay importable from here for callers.
+from crm_core.contracts.deliveries import _delivery_fields as _delivery_fields
+from crm_core.contracts.deliveries import create_deliveries as create_deliveries
+from crm_core.contracts.deliveries import create_delivery as create_delivery
+from crm_core.contracts.deliveries import destroy_delivery as destroy_delivery
+from crm_core.contracts.deliveries import restore_delivery as restore_delivery
+from crm_core.contracts.deliveries import soft_delete_delivery as soft_delete_delivery
+from crm_core.contracts.deliveries import update_delivery as update_delivery
 from crm_core.contracts.models import (
     TRANSITIONS,
-    AcceptanceStatus,
     Contract,
     ContractDelivery,
     ContractStatus,
     contract_number_seq,
 )
-from crm_core.contracts.schemas import ContractFields, DeliveryFields
+from crm_core.contracts.schemas import ContractFields
 from crm_core.customers import repository as customers_repo
 from crm_core.errors import DomainError, ErrorCode, FieldError, NotFound
 from crm_core.identity.principal import Principal
@@ -34,10 +42,8 @@ from crm_core.validation import parse
 from crm_core.workflow import check_transition
 
 WHAT = "contract"
-DELIVERY = "contract_delivery"
 REQUIRED = ("name", "starts_on", "ends_on")
 NOT_NULL = (*REQUIRED, "number", "amount", "currency", "status")
-DELIVERY_NOT_NULL = ("due_on", "content", "acceptance_status")
 # A contract may be recorded as drafted, or (entered after the fact) as already in force.
 START_STATUSES = frozenset({ContractStatus.draft, ContractStatus.active})
 
@@ -46,14 +52,6 @@ async def default_currency(session: AsyncSession, principal: Principal) -> str:
     """The company's currency (core.tenants; works from a tenant-bound session), else CNY."""
     stmt = select(Tenant.currency).where(Tenant.id == principal.tenant.id)
     return (await session.execute(stmt)).scalar_one_or_none() or "CNY"
-
-
-def indexed(errors: Sequence[FieldError], index: int) -> list[FieldError]:
-    """Errors of item ``index`` of a batch, named ``{index}.field``."""
-    return [
-        FieldError(f"{index}.{e.field}" if e.field else str(index), e.code, e.message)
-        for e in errors
-    ]
 
 
 # --- contracts ------------------------------------------------------------------------------
@@ -181,22 +179,6 @@ async def create(
     return contract
 
 
-async def create_many(
-    session: AsyncSession,
-    principal: Principal,
-    customer_id: uuid.UUID,
-    items: Sequence[Mapping[str, Any]],
-) -> list[Contract]:
-    """All or nothing: an error in item ``i`` names ``{i}.field`` and nothing is written."""
-    out = []
-    for i, item in enumerate(items):
-        try:
-            out.append(await create(session, principal, customer_id, item))
-        except DomainError as exc:
-            raise DomainError(indexed(exc.errors, i)) from None
-    return out
-
-
 async def _deliveries_outside(
     session: AsyncSession, contract_id: uuid.UUID, starts_on: date, ends_on: date
 ) -> list[FieldError]:
@@ -260,25 +242,6 @@ async def update(
     )
 
 
-async def soft_delete(
-    session: AsyncSession,
-    principal: Principal,
-    contract_id: uuid.UUID,
-    *,
-    expected_version: int | None,
-) -> Contract:
-    """Its deliveries stay as they are and disappear with it (they are visible through it)."""
-    return await records.soft_delete(
-        session,
-        principal,
-        Contract,
-        contract_id,
-        expected_version=expected_version,
-        what=WHAT,
-        visible=_visible(principal),
-    )
-
-
 async def restore(session: AsyncSession, principal: Principal, contract_id: uuid.UUID) -> Contract:
     """Only under a live, visible customer, and while no live contract took its number."""
     contract = await repository.get(
@@ -287,13 +250,6 @@ async def restore(session: AsyncSession, principal: Principal, contract_id: uuid
     if contract is not None and contract.deleted_at is not None:
         await _check_number(session, contract.number, other_than=contract.id)
     return await records.restore(
-        session, principal, Contract, contract_id, WHAT, visible=_visible(principal)
-    )
-
-
-async def destroy(session: AsyncSession, principal: Principal, contract_id: uuid.UUID) -> uuid.UUID:
-    """Hard delete with its deliveries; its orders stay, without the contract."""
-    return await records.destroy(
         session, principal, Contract, contract_id, WHAT, visible=_visible(principal)
     )
 
@@ -322,183 +278,8 @@ def _visible(principal: Principal) -> ColumnElement[bool]:
     return repository.visible(principal.data_scope)
 
 
-# --- deliveries -----------------------------------------------------------------------------
-
-
-def _delivery_fields(data: Mapping[str, Any]) -> dict[str, Any]:
-    parsed = parse(DeliveryFields, dict(data))
-    fields = {n: getattr(parsed, n) for n in parsed.model_fields_set}
-    for name in ("content", "acceptance_notes"):
-        if fields.get(name) is not None:
-            fields[name] = normalize.clean_multiline(fields[name])
-    return fields
-
-
-def _check_delivery(state: Mapping[str, Any], contract: Contract) -> None:
-    """Due within the contract; accepted with a date, judged only once delivered; all at once."""
-    errors = []
-    if not contract.starts_on <= state["due_on"] <= contract.ends_on:
-        errors.append(
-            FieldError(
-                "due_on",
-                ErrorCode.INVALID,
-                f"must fall within the contract ({contract.starts_on}..{contract.ends_on})",
-            )
-        )
-    status = state["acceptance_status"]
-    if status is not AcceptanceStatus.pending and state["delivered_on"] is None:
-        errors.append(
-            FieldError("delivered_on", ErrorCode.REQUIRED, "required once accepted or rejected")
-        )
-    if status is AcceptanceStatus.accepted and state["accepted_on"] is None:
-        errors.append(FieldError("accepted_on", ErrorCode.REQUIRED, "required when accepted"))
-    if status is not AcceptanceStatus.accepted and state["accepted_on"] is not None:
-        errors.append(FieldError("accepted_on", ErrorCode.INVALID, "only when accepted"))
-    if (
-        state["accepted_on"] is not None
-        and state["delivered_on"] is not None
-        and state["accepted_on"] < state["delivered_on"]
-    ):
-        errors.append(
-            FieldError("accepted_on", ErrorCode.INVALID, "must not be before delivered_on")
-        )
-    if errors:
-        raise DomainError(errors)
-
-
-DELIVERY_STATE = ("due_on", "delivered_on", "acceptance_status", "accepted_on")
-
-
-async def create_delivery(
-    session: AsyncSession, principal: Principal, contract_id: uuid.UUID, data: Mapping[str, Any]
-) -> ContractDelivery:
-    fields = _delivery_fields(data)
-    missing = [
-        FieldError(f, ErrorCode.REQUIRED, "required")
-        for f in ("due_on", "content")
-        if not fields.get(f)
-    ]
-    if missing:
-        raise DomainError(missing)
-    if fields.get("acceptance_status") is None:
-        fields["acceptance_status"] = AcceptanceStatus.pending
-    contract = await repository.get(session, contract_id, scope=principal.data_scope)
-    if contract is None:
-        raise NotFound("contract_id", "contract")
-    _check_delivery({n: fields.get(n) for n in DELIVERY_STATE}, contract)
-    delivery = ContractDelivery(
-        contract_id=contract.id,
-        **fields,
-        created_by=principal.user_id,
-        updated_by=principal.user_id,
-    )
-    session.add(delivery)
-    await session.flush()
-    audit.record(session, principal, "create", DELIVERY, delivery.id, audit.snapshot(delivery))
-    return delivery
-
-
-async def create_deliveries(
-    session: AsyncSession,
-    principal: Principal,
-    contract_id: uuid.UUID,
-    items: Sequence[Mapping[str, Any]],
-) -> list[ContractDelivery]:
-    """All or nothing: an error in item ``i`` names ``{i}.field`` and nothing is written."""
-    out = []
-    for i, item in enumerate(items):
-        try:
-            out.append(await create_delivery(session, principal, contract_id, item))
-        except DomainError as exc:
-            raise DomainError(indexed(exc.errors, i)) from None
-    return out
-
-
-async def update_delivery(
-    session: AsyncSession,
-    principal: Principal,
-    delivery_id: uuid.UUID,
-    data: Mapping[str, Any],
-    *,
-    expected_version: int | None,
-) -> ContractDelivery:
-    """The contract does not change. Leaving ``accepted`` clears ``accepted_on`` unless given."""
-    fields = _delivery_fields(data)
-    cleared = [
-        FieldError(f, ErrorCode.REQUIRED, "cannot be empty")
-        for f in DELIVERY_NOT_NULL
-        if f in fields and fields[f] is None
-    ]
-    if cleared:
-        raise DomainError(cleared)
-    delivery = await records.get_for_write(
-        session,
-        ContractDelivery,
-        delivery_id,
-        expected_version,
-        DELIVERY,
-        visible=_delivery_visible(principal),
-    )
-    new_status = fields.get("acceptance_status")
-    if new_status not in (None, AcceptanceStatus.accepted):
-        fields.setdefault("accepted_on", None)
-    contract = await repository.get(session, delivery.contract_id)
-    assert contract is not None  # visible deliveries have a live contract
-    _check_delivery({n: fields.get(n, getattr(delivery, n)) for n in DELIVERY_STATE}, contract)
-    return await records.apply_update(session, principal, delivery, fields, DELIVERY)
-
-
-async def soft_delete_delivery(
-    session: AsyncSession,
-    principal: Principal,
-    delivery_id: uuid.UUID,
-    *,
-    expected_version: int | None,
-) -> ContractDelivery:
-    return await records.soft_delete(
-        session,
-        principal,
-        ContractDelivery,
-        delivery_id,
-        expected_version=expected_version,
-        what=DELIVERY,
-        visible=_delivery_visible(principal),
-    )
-
-
-async def restore_delivery(
-    session: AsyncSession, principal: Principal, delivery_id: uuid.UUID
-) -> ContractDelivery:
-    """Only under a live, visible contract; and only while it still falls within its dates."""
-    delivery = await repository.get_delivery(
-        session, delivery_id, include_deleted=True, scope=principal.data_scope
-    )
-    if delivery is not None and delivery.deleted_at is not None:
-        contract = await repository.get(session, delivery.contract_id)
-        assert contract is not None
-        _check_delivery({n: getattr(delivery, n) for n in DELIVERY_STATE}, contract)
-    return await records.restore(
-        session,
-        principal,
-        ContractDelivery,
-        delivery_id,
-        DELIVERY,
-        visible=_delivery_visible(principal),
-    )
-
-
-async def destroy_delivery(
-    session: AsyncSession, principal: Principal, delivery_id: uuid.UUID
-) -> uuid.UUID:
-    return await records.destroy(
-        session,
-        principal,
-        ContractDelivery,
-        delivery_id,
-        DELIVERY,
-        visible=_delivery_visible(principal),
-    )
-
-
-def _delivery_visible(principal: Principal) -> ColumnElement[bool]:
-    return repository.delivery_visible(principal.data_scope)
+_lifecycle = records.Lifecycle(Contract, WHAT, _visible)
+# soft_delete: Its deliveries stay as they are and disappear with it (they are visible through it).
+soft_delete = _lifecycle.soft_delete
+# destroy: Hard delete with its deliveries; its orders stay, without the contract.
+destroy = _lifecycle.destroy

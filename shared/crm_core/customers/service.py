@@ -220,24 +220,6 @@ async def update(
     return customer
 
 
-async def soft_delete(
-    session: AsyncSession,
-    principal: Principal,
-    customer_id: uuid.UUID,
-    *,
-    expected_version: int | None,
-) -> Customer:
-    return await records.soft_delete(
-        session,
-        principal,
-        Customer,
-        customer_id,
-        expected_version=expected_version,
-        what="customer",
-        visible=_visible(principal),
-    )
-
-
 async def restore(session: AsyncSession, principal: Principal, customer_id: uuid.UUID) -> Customer:
     merged = await repository.get(
         session, customer_id, include_deleted=True, scope=principal.data_scope
@@ -248,13 +230,6 @@ async def restore(session: AsyncSession, principal: Principal, customer_id: uuid
             "id", ErrorCode.CONFLICT, "this customer was merged into another; undo the merge"
         )
     return await records.restore(
-        session, principal, Customer, customer_id, "customer", visible=_visible(principal)
-    )
-
-
-async def destroy(session: AsyncSession, principal: Principal, customer_id: uuid.UUID) -> uuid.UUID:
-    """Hard delete (separate permission): the customer and, by cascade, its contacts."""
-    return await records.destroy(
         session, principal, Customer, customer_id, "customer", visible=_visible(principal)
     )
 
@@ -356,3 +331,9 @@ async def transfer(
         moved.append(customer)
     await _flush(session)
     return list(found.values())
+
+
+_lifecycle = records.Lifecycle(Customer, "customer", _visible)
+soft_delete = _lifecycle.soft_delete
+# destroy: Hard delete (separate permission): the customer and, by cascade, its contacts.
+destroy = _lifecycle.destroy

@@ -117,18 +117,30 @@ async def tables_in_dependency_order(conn: asyncpg.Connection, tenant_id: uuid.U
 
 async def sequences(conn: asyncpg.Connection, tenant_id: uuid.UUID) -> list[dict[str, Any]]:
     schema = schema_for(tenant_id)
+    # ``owned_by``: the table of a serial or identity column the sequence feeds, if any.
     names = await conn.fetch(
-        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "SELECT c.relname, t.relname AS owned_by FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "LEFT JOIN pg_depend d ON d.objid = c.oid AND d.classid = 'pg_class'::regclass "
+        "  AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') "
+        "LEFT JOIN pg_class t ON t.oid = d.refobjid "
         "WHERE n.nspname = $1 AND c.relkind = 'S' ORDER BY c.relname",
         schema,
     )
     out = []
-    for (name,) in names:
+    for name, owned_by in names:
         row = await conn.fetchrow(
             f"SELECT last_value, is_called FROM {quote_ident(schema)}.{quote_ident(name)}"
         )
         assert row is not None
-        out.append({"name": name, "last_value": row["last_value"], "is_called": row["is_called"]})
+        out.append(
+            {
+                "name": name,
+                "last_value": row["last_value"],
+                "is_called": row["is_called"],
+                "owned_by": owned_by,
+            }
+        )
     return out
 
 

@@ -36,6 +36,8 @@ TENANT_MODEL_MODULES = (
     "crm_core.jobs.models",
     "crm_core.messaging.models",
     "crm_core.mail.models",
+    "crm_core.files.models",
+    "crm_core.imports.models",
 )
 
 

@@ -314,30 +314,6 @@ async def create(
     return row
 
 
-async def create_many(
-    session: AsyncSession,
-    principal: Principal,
-    items: Sequence[tuple[uuid.UUID, Mapping[str, Any]]],
-) -> list[RelationshipEvaluation]:
-    """All or nothing: an error in item ``i`` names ``{i}.input.field`` (or ``{i}.customer_id``)."""
-    out = []
-    for i, (customer_id, data) in enumerate(items):
-        try:
-            out.append(await create(session, principal, customer_id, data))
-        except DomainError as exc:
-            raise DomainError(
-                [
-                    FieldError(
-                        f"{i}.customer_id" if e.field == "customer_id" else f"{i}.input.{e.field}",
-                        e.code,
-                        e.message,
-                    )
-                    for e in exc.errors
-                ]
-            ) from None
-    return out
-
-
 async def update(
     session: AsyncSession,
     principal: Principal,
@@ -382,41 +358,6 @@ async def update(
     return await records.apply_update(session, principal, row, fields, WHAT, extra_changes=extra)
 
 
-async def soft_delete(
-    session: AsyncSession,
-    principal: Principal,
-    evaluation_id: uuid.UUID,
-    *,
-    expected_version: int | None,
-) -> RelationshipEvaluation:
-    return await records.soft_delete(
-        session,
-        principal,
-        RelationshipEvaluation,
-        evaluation_id,
-        expected_version=expected_version,
-        what=WHAT,
-        visible=_visible(principal),
-    )
-
-
-async def restore(
-    session: AsyncSession, principal: Principal, evaluation_id: uuid.UUID
-) -> RelationshipEvaluation:
-    return await records.restore(
-        session, principal, RelationshipEvaluation, evaluation_id, WHAT, visible=_visible(principal)
-    )
-
-
-async def destroy(
-    session: AsyncSession, principal: Principal, evaluation_id: uuid.UUID
-) -> uuid.UUID:
-    """Hard delete, with its scores (cascade); the audit entry keeps the last values."""
-    return await records.destroy(
-        session, principal, RelationshipEvaluation, evaluation_id, WHAT, visible=_visible(principal)
-    )
-
-
 def _visible(principal: Principal) -> ColumnElement[bool]:
     return repository.visible(principal.data_scope)
 
@@ -428,3 +369,10 @@ def _prefixed(exc: DomainError, prefix: str) -> DomainError:
             for e in exc.errors
         ]
     )
+
+
+_lifecycle = records.Lifecycle(RelationshipEvaluation, WHAT, _visible)
+soft_delete = _lifecycle.soft_delete
+restore = _lifecycle.restore
+# destroy: Hard delete, with its scores (cascade); the audit entry keeps the last values.
+destroy = _lifecycle.destroy

@@ -121,38 +121,12 @@ async def update(
     )
 
 
-async def soft_delete(
-    session: AsyncSession,
-    principal: Principal,
-    follow_up_id: uuid.UUID,
-    *,
-    expected_version: int | None,
-) -> FollowUp:
-    return await records.soft_delete(
-        session,
-        principal,
-        FollowUp,
-        follow_up_id,
-        expected_version=expected_version,
-        what=WHAT,
-        visible=_visible(principal),
-    )
-
-
-async def restore(session: AsyncSession, principal: Principal, follow_up_id: uuid.UUID) -> FollowUp:
-    """Only under a live, visible customer: ``visible`` requires both."""
-    return await records.restore(
-        session, principal, FollowUp, follow_up_id, WHAT, visible=_visible(principal)
-    )
-
-
-async def destroy(
-    session: AsyncSession, principal: Principal, follow_up_id: uuid.UUID
-) -> uuid.UUID:
-    return await records.destroy(
-        session, principal, FollowUp, follow_up_id, WHAT, visible=_visible(principal)
-    )
-
-
 def _visible(principal: Principal) -> ColumnElement[bool]:
     return repository.visible(principal.data_scope)
+
+
+_lifecycle = records.Lifecycle(FollowUp, WHAT, _visible)
+soft_delete = _lifecycle.soft_delete
+# restore: Only under a live, visible customer: ``visible`` requires both.
+restore = _lifecycle.restore
+destroy = _lifecycle.destroy

@@ -38,6 +38,9 @@ READ_ALL = _grant(ENTITIES, READ_ACTIONS) | {
 SALES_WORK = {"tag:assign", "lead:convert", "customer:claim"}
 # Rename or destroy tags (that rewrites every customer's tags) and edit others' shared segments.
 CURATION = {"segment:manage"}
+# Invite customers to a survey (sendSurvey), and read sends, responses and their statistics
+# (customers' verdicts on named agents: for those who lead the service, not every member).
+SURVEY_WORK = {"survey:send", "survey:results"}
 _ALL = (
     READ_ALL
     | _grant(ENTITIES, WRITE_ACTIONS + ADMIN_ACTIONS)
@@ -53,15 +56,17 @@ _ALL = (
         # See, cancel and re-run every job of the company, dead letters included.
         "job:manage",
     }
+    | SURVEY_WORK
 )
 MATRIX: dict[Role, frozenset[str]] = {
     Role.owner: frozenset(_ALL),
     Role.admin: frozenset(_ALL),
     Role.manager: frozenset(
         READ_ALL
-        | _grant(ENTITIES, WRITE_ACTIONS + ("export", "merge"))
+        | _grant(ENTITIES, (*WRITE_ACTIONS, "export", "merge"))
         | SALES_WORK
         | CURATION
+        | SURVEY_WORK
         | {"personal_data:read", "customer:transfer"}
     ),
     Role.sales: frozenset(
@@ -70,6 +75,8 @@ MATRIX: dict[Role, frozenset[str]] = {
         # are company configuration: a rep uses them (quotes prices on an opportunity's lines,
         # assigns tags) but does not shape them.
         | _grant(tuple(e for e in ENTITIES if e not in ("product", "tag", "survey")), WRITE_ACTIONS)
+        # Exports run inside the data scope: a rep takes out only the records it already sees.
+        | _grant(("customer", "contact", "lead", "order"), ("export",))
         | SALES_WORK
         | {"personal_data:read"}
     ),

@@ -129,40 +129,12 @@ async def update(
     )
 
 
-async def soft_delete(
-    session: AsyncSession,
-    principal: Principal,
-    interaction_id: uuid.UUID,
-    *,
-    expected_version: int | None,
-) -> Interaction:
-    return await records.soft_delete(
-        session,
-        principal,
-        Interaction,
-        interaction_id,
-        expected_version=expected_version,
-        what=WHAT,
-        visible=_visible(principal),
-    )
-
-
-async def restore(
-    session: AsyncSession, principal: Principal, interaction_id: uuid.UUID
-) -> Interaction:
-    """Only under a live, visible customer: ``visible`` requires both."""
-    return await records.restore(
-        session, principal, Interaction, interaction_id, WHAT, visible=_visible(principal)
-    )
-
-
-async def destroy(
-    session: AsyncSession, principal: Principal, interaction_id: uuid.UUID
-) -> uuid.UUID:
-    return await records.destroy(
-        session, principal, Interaction, interaction_id, WHAT, visible=_visible(principal)
-    )
-
-
 def _visible(principal: Principal) -> ColumnElement[bool]:
     return repository.visible(principal.data_scope)
+
+
+_lifecycle = records.Lifecycle(Interaction, WHAT, _visible)
+soft_delete = _lifecycle.soft_delete
+# restore: Only under a live, visible customer: ``visible`` requires both.
+restore = _lifecycle.restore
+destroy = _lifecycle.destroy

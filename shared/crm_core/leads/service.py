@@ -157,32 +157,6 @@ async def update(
     )
 
 
-async def soft_delete(
-    session: AsyncSession, principal: Principal, lead_id: uuid.UUID, *, expected_version: int | None
-) -> Lead:
-    return await records.soft_delete(
-        session,
-        principal,
-        Lead,
-        lead_id,
-        expected_version=expected_version,
-        what=WHAT,
-        visible=_visible(principal),
-    )
-
-
-async def restore(session: AsyncSession, principal: Principal, lead_id: uuid.UUID) -> Lead:
-    return await records.restore(
-        session, principal, Lead, lead_id, WHAT, visible=_visible(principal)
-    )
-
-
-async def destroy(session: AsyncSession, principal: Principal, lead_id: uuid.UUID) -> uuid.UUID:
-    return await records.destroy(
-        session, principal, Lead, lead_id, WHAT, visible=_visible(principal)
-    )
-
-
 def _visible(principal: Principal) -> ColumnElement[bool]:
     return repository.visible(principal.data_scope)
 
@@ -301,3 +275,9 @@ async def convert(
         session, principal, "convert", WHAT, lead.id, audit.diff(before, audit.snapshot(lead))
     )
     return lead
+
+
+_lifecycle = records.Lifecycle(Lead, WHAT, _visible)
+soft_delete = _lifecycle.soft_delete
+restore = _lifecycle.restore
+destroy = _lifecycle.destroy

@@ -26,6 +26,8 @@ TEMPLATES = frozenset(
         "delivery_due",
         "password_reset",
         "job_ended",
+        "survey_invitation",
+        "survey_reminder",
     }
 )
 

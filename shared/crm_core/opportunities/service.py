@@ -228,26 +228,6 @@ async def create(
     return opportunity
 
 
-async def create_many(
-    session: AsyncSession,
-    principal: Principal,
-    items: Sequence[tuple[uuid.UUID, Mapping[str, Any]]],
-) -> list[Opportunity]:
-    """All or nothing: an error in item ``i`` names ``{i}.field`` and nothing is written."""
-    out = []
-    for i, (customer_id, item) in enumerate(items):
-        try:
-            out.append(await create(session, principal, customer_id, item))
-        except DomainError as exc:
-            raise DomainError(
-                [
-                    FieldError(f"{i}.{e.field}" if e.field else str(i), e.code, e.message)
-                    for e in exc.errors
-                ]
-            ) from None
-    return out
-
-
 async def update(
     session: AsyncSession,
     principal: Principal,
@@ -327,42 +307,6 @@ def _raw(line: OpportunityProduct) -> dict[str, Any]:
     return {"product_id": line.product_id, "quantity": line.quantity, "unit_price": line.unit_price}
 
 
-async def soft_delete(
-    session: AsyncSession,
-    principal: Principal,
-    opportunity_id: uuid.UUID,
-    *,
-    expected_version: int | None,
-) -> Opportunity:
-    return await records.soft_delete(
-        session,
-        principal,
-        Opportunity,
-        opportunity_id,
-        expected_version=expected_version,
-        what=WHAT,
-        visible=_visible(principal),
-    )
-
-
-async def restore(
-    session: AsyncSession, principal: Principal, opportunity_id: uuid.UUID
-) -> Opportunity:
-    """Only under a live, visible customer: ``visible`` requires both."""
-    return await records.restore(
-        session, principal, Opportunity, opportunity_id, WHAT, visible=_visible(principal)
-    )
-
-
-async def destroy(
-    session: AsyncSession, principal: Principal, opportunity_id: uuid.UUID
-) -> uuid.UUID:
-    """With its lines and stage history (ON DELETE CASCADE)."""
-    return await records.destroy(
-        session, principal, Opportunity, opportunity_id, WHAT, visible=_visible(principal)
-    )
-
-
 async def set_funnel(
     session: AsyncSession, principal: Principal, stages: Sequence[Mapping[str, Any]]
 ) -> funnels.Funnel:
@@ -402,3 +346,11 @@ async def set_funnel(
 
 def _visible(principal: Principal) -> ColumnElement[bool]:
     return repository.visible(principal.data_scope)
+
+
+_lifecycle = records.Lifecycle(Opportunity, WHAT, _visible)
+soft_delete = _lifecycle.soft_delete
+# restore: Only under a live, visible customer: ``visible`` requires both.
+restore = _lifecycle.restore
+# destroy: With its lines and stage history (ON DELETE CASCADE).
+destroy = _lifecycle.destroy

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,9 +19,9 @@ from crm_core import records
 from crm_core.audit import service as audit
 from crm_core.cleansing import normalize
 from crm_core.contracts import repository as contracts_repo
-from crm_core.contracts.service import default_currency, indexed
+from crm_core.contracts.service import default_currency
 from crm_core.customers import repository as customers_repo
-from crm_core.errors import Conflict, DomainError, ErrorCode, FieldError, NotFound
+from crm_core.errors import DomainError, ErrorCode, FieldError, NotFound
 from crm_core.identity.principal import Principal
 from crm_core.orders import repository
 from crm_core.orders.models import (
@@ -31,38 +29,27 @@ from crm_core.orders.models import (
     ZERO,
     Order,
     OrderLine,
-    OrderPayment,
-    OrderRefund,
     OrderStatus,
     order_number_seq,
 )
-from crm_core.orders.schemas import LineFields, OrderFields, PaymentFields, RefundFields
-from crm_core.tenants.repository import timezone_of
+from crm_core.orders.payments import CENT, company_today, lock_order
+
+# Payments and refunds live in payments.py; these names stay importable from here for callers.
+from crm_core.orders.payments import destroy_payment as destroy_payment
+from crm_core.orders.payments import destroy_refund as destroy_refund
+from crm_core.orders.payments import record_payment as record_payment
+from crm_core.orders.payments import record_refund as record_refund
+from crm_core.orders.schemas import LineFields, OrderFields
 from crm_core.validation import parse
 from crm_core.workflow import check_transition
 
 WHAT = "order"
-PAYMENT = "order_payment"
-REFUND = "order_refund"
 NOT_NULL = ("number", "ordered_on", "status", "currency")
-CENT = Decimal("0.01")
-# Money can be recorded against an order until it is cancelled; refunds also after.
-NO_PAYMENTS = frozenset({OrderStatus.cancelled})
 
 
 def line_amount(quantity: Decimal, unit_price: Decimal, discount: Decimal) -> Decimal:
     """quantity × unit price − discount, to the cent (as the database's check computes it)."""
     return (quantity * unit_price - discount).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def balance_of(order: Order) -> Decimal:
-    """What the customer still owes: the total less the money kept (paid less refunded)."""
-    return order.total_amount - (order.paid_amount - order.refunded_amount)
-
-
-async def _today(session: AsyncSession, principal: Principal) -> date:
-    """Today where the company is."""
-    return datetime.now(ZoneInfo(await timezone_of(session, principal.tenant.id))).date()
 
 
 def _fields(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -242,7 +229,7 @@ async def create(
             else await default_currency(session, principal)
         )
     if fields.get("ordered_on") is None:
-        fields["ordered_on"] = await _today(session, principal)
+        fields["ordered_on"] = await company_today(session, principal)
     lines = await _build_lines(session, items, fields["currency"])
     order = Order(
         customer_id=customer_id,
@@ -271,44 +258,6 @@ async def create(
     return order
 
 
-async def create_many(
-    session: AsyncSession,
-    principal: Principal,
-    customer_id: uuid.UUID,
-    items: Sequence[Mapping[str, Any]],
-) -> list[Order]:
-    """All or nothing: an error in item ``i`` names ``{i}.field`` and nothing is written."""
-    out = []
-    for i, item in enumerate(items):
-        try:
-            out.append(await create(session, principal, customer_id, item))
-        except DomainError as exc:
-            raise DomainError(indexed(exc.errors, i)) from None
-    return out
-
-
-async def _locked(
-    session: AsyncSession,
-    principal: Principal,
-    order_id: uuid.UUID,
-    expected_version: int | None = None,
-    field: str = "id",
-) -> Order:
-    """The live, visible order, its row locked until the transaction ends: payments, refunds
-    and line changes of one order are serialised, so the totals cannot be raced past."""
-    stmt = (
-        select(Order)
-        .where(Order.id == order_id, repository.live(), _visible(principal))
-        .with_for_update(of=Order)
-    )
-    order = (await session.execute(stmt)).scalar_one_or_none()
-    if order is None:
-        raise NotFound(field, WHAT)
-    if expected_version is not None and expected_version != order.version:
-        raise Conflict()
-    return order
-
-
 async def update(
     session: AsyncSession,
     principal: Principal,
@@ -330,7 +279,7 @@ async def update(
         raise DomainError(cleared)
     new_lines = "lines" in fields
     fields.pop("lines", None)
-    order = await _locked(session, principal, order_id, expected_version)
+    order = await lock_order(session, principal, order_id, expected_version)
     if fields.get("status") is not None:
         check_transition(TRANSITIONS, order.status, fields["status"])
     if new_lines and order.status is not OrderStatus.draft:
@@ -386,24 +335,6 @@ async def update(
     )
 
 
-async def soft_delete(
-    session: AsyncSession,
-    principal: Principal,
-    order_id: uuid.UUID,
-    *,
-    expected_version: int | None,
-) -> Order:
-    return await records.soft_delete(
-        session,
-        principal,
-        Order,
-        order_id,
-        expected_version=expected_version,
-        what=WHAT,
-        visible=_visible(principal),
-    )
-
-
 async def restore(session: AsyncSession, principal: Principal, order_id: uuid.UUID) -> Order:
     """Only under a live, visible customer, and while no live order took its number."""
     order = await repository.get(
@@ -416,155 +347,11 @@ async def restore(session: AsyncSession, principal: Principal, order_id: uuid.UU
     )
 
 
-async def destroy(session: AsyncSession, principal: Principal, order_id: uuid.UUID) -> uuid.UUID:
-    """Hard delete with its lines, payments and refunds (the audit keeps the last values)."""
-    return await records.destroy(
-        session, principal, Order, order_id, WHAT, visible=_visible(principal)
-    )
-
-
-# --- money ----------------------------------------------------------------------------------
-
-
-async def _sum(session: AsyncSession, model: Any, order_id: uuid.UUID) -> Decimal:
-    stmt = select(func.coalesce(func.sum(model.amount), 0)).where(model.order_id == order_id)
-    return Decimal((await session.execute(stmt)).scalar_one()).quantize(CENT)
-
-
-async def _retotal(session: AsyncSession, principal: Principal, order: Order, field: str) -> Order:
-    """Recompute paid and refunded from the rows (never trusting a running sum), check they stay
-    within the total, and write them with an audited update of the order."""
-    await session.flush()
-    paid = await _sum(session, OrderPayment, order.id)
-    refunded = await _sum(session, OrderRefund, order.id)
-    if refunded > paid:
-        raise DomainError.one(field, ErrorCode.INVALID, "refunds would exceed the money paid")
-    if paid - refunded > order.total_amount:
-        raise DomainError.one(
-            field, ErrorCode.INVALID, f"would exceed the order total ({order.total_amount})"
-        )
-    return await records.apply_update(
-        session, principal, order, {"paid_amount": paid, "refunded_amount": refunded}, WHAT
-    )
-
-
-def _check_currency(given: str | None, order: Order) -> None:
-    if given is not None and given != order.currency:
-        raise DomainError.one(
-            "currency", ErrorCode.INVALID, f"must be the order's currency ({order.currency})"
-        )
-
-
-async def record_payment(
-    session: AsyncSession, principal: Principal, order_id: uuid.UUID, data: Mapping[str, Any]
-) -> tuple[Order, OrderPayment]:
-    parsed = parse(PaymentFields, dict(data))
-    order = await _locked(session, principal, order_id, field="order_id")
-    if order.status in NO_PAYMENTS:
-        raise DomainError.one("order_id", ErrorCode.INVALID, "the order is cancelled")
-    _check_currency(parsed.currency, order)
-    due = balance_of(order)
-    if parsed.amount > due:
-        raise DomainError.one("amount", ErrorCode.INVALID, f"exceeds the balance due ({due})")
-    payment = OrderPayment(
-        order_id=order.id,
-        paid_on=parsed.paid_on or await _today(session, principal),
-        method=parsed.method,
-        amount=parsed.amount,
-        reference=normalize.clean_text(parsed.reference) if parsed.reference else None,
-        currency=order.currency,
-        created_by=principal.user_id,
-    )
-    session.add(payment)
-    await session.flush()
-    audit.record(session, principal, "create", PAYMENT, payment.id, audit.snapshot(payment))
-    return await _retotal(session, principal, order, "amount"), payment
-
-
-async def record_refund(
-    session: AsyncSession, principal: Principal, order_id: uuid.UUID, data: Mapping[str, Any]
-) -> tuple[Order, OrderRefund]:
-    parsed = parse(RefundFields, dict(data))
-    order = await _locked(session, principal, order_id, field="order_id")
-    _check_currency(parsed.currency, order)
-    if parsed.payment_id is not None:
-        payment = await session.get(OrderPayment, parsed.payment_id)
-        if payment is None or payment.order_id != order.id:
-            raise DomainError.one(
-                "payment_id", ErrorCode.NOT_FOUND, "no such payment of this order"
-            )
-        returned = (
-            await session.execute(
-                select(func.coalesce(func.sum(OrderRefund.amount), 0)).where(
-                    OrderRefund.payment_id == payment.id
-                )
-            )
-        ).scalar_one()
-        left = payment.amount - Decimal(returned)
-        if parsed.amount > left:
-            raise DomainError.one(
-                "amount", ErrorCode.INVALID, f"exceeds what is left of the payment ({left})"
-            )
-    kept = order.paid_amount - order.refunded_amount
-    if parsed.amount > kept:
-        raise DomainError.one("amount", ErrorCode.INVALID, f"exceeds the money paid ({kept})")
-    refund = OrderRefund(
-        order_id=order.id,
-        payment_id=parsed.payment_id,
-        refunded_on=parsed.refunded_on or await _today(session, principal),
-        amount=parsed.amount,
-        reason=normalize.clean_multiline(parsed.reason) if parsed.reason else None,
-        currency=order.currency,
-        created_by=principal.user_id,
-    )
-    session.add(refund)
-    await session.flush()
-    audit.record(session, principal, "create", REFUND, refund.id, audit.snapshot(refund))
-    return await _retotal(session, principal, order, "amount"), refund
-
-
-async def destroy_payment(
-    session: AsyncSession, principal: Principal, payment_id: uuid.UUID
-) -> Order:
-    """Undo a payment recorded by mistake. Refused while refunds point to it."""
-    order_id = (
-        await session.execute(select(OrderPayment.order_id).where(OrderPayment.id == payment_id))
-    ).scalar_one_or_none()
-    if order_id is None:
-        raise NotFound("id", PAYMENT)
-    try:
-        order = await _locked(session, principal, order_id)
-    except NotFound:
-        raise NotFound("id", PAYMENT) from None
-    payment = await session.get(OrderPayment, payment_id)
-    assert payment is not None
-    pointing = select(OrderRefund.id).where(OrderRefund.payment_id == payment_id).limit(1)
-    if (await session.execute(pointing)).first() is not None:
-        raise DomainError.one(
-            "id", ErrorCode.INVALID, "refunds return this payment: destroy them first"
-        )
-    last = audit.snapshot(payment)
-    await session.execute(delete(OrderPayment).where(OrderPayment.id == payment_id))
-    audit.record(session, principal, "destroy", PAYMENT, payment_id, {"before": last})
-    return await _retotal(session, principal, order, "id")
-
-
-async def destroy_refund(
-    session: AsyncSession, principal: Principal, refund_id: uuid.UUID
-) -> Order:
-    """Undo a refund recorded by mistake."""
-    refund = await session.get(OrderRefund, refund_id)
-    if refund is None:
-        raise NotFound("id", REFUND)
-    try:
-        order = await _locked(session, principal, refund.order_id)
-    except NotFound:
-        raise NotFound("id", REFUND) from None
-    last = audit.snapshot(refund)
-    await session.execute(delete(OrderRefund).where(OrderRefund.id == refund_id))
-    audit.record(session, principal, "destroy", REFUND, refund_id, {"before": last})
-    return await _retotal(session, principal, order, "id")
-
-
 def _visible(principal: Principal) -> ColumnElement[bool]:
     return repository.visible(principal.data_scope)
+
+
+_lifecycle = records.Lifecycle(Order, WHAT, _visible)
+soft_delete = _lifecycle.soft_delete
+# destroy: Hard delete with its lines, payments and refunds (the audit keeps the last values).
+destroy = _lifecycle.destroy

@@ -4,7 +4,7 @@ the implementation status follows the workflow in ``models.TRANSITIONS``."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import ColumnElement
@@ -90,26 +90,6 @@ async def create(
     return record
 
 
-async def create_many(
-    session: AsyncSession,
-    principal: Principal,
-    items: Sequence[tuple[uuid.UUID, Mapping[str, Any]]],
-) -> list[RequirementAnalysis]:
-    """All or nothing: an error in item ``i`` names ``{i}.field`` and nothing is written."""
-    out = []
-    for i, (customer_id, item) in enumerate(items):
-        try:
-            out.append(await create(session, principal, customer_id, item))
-        except DomainError as exc:
-            raise DomainError(
-                [
-                    FieldError(f"{i}.{e.field}" if e.field else str(i), e.code, e.message)
-                    for e in exc.errors
-                ]
-            ) from None
-    return out
-
-
 async def update(
     session: AsyncSession,
     principal: Principal,
@@ -147,42 +127,6 @@ async def update(
     )
 
 
-async def soft_delete(
-    session: AsyncSession,
-    principal: Principal,
-    requirement_id: uuid.UUID,
-    *,
-    expected_version: int | None,
-) -> RequirementAnalysis:
-    return await records.soft_delete(
-        session,
-        principal,
-        RequirementAnalysis,
-        requirement_id,
-        expected_version=expected_version,
-        what=WHAT,
-        visible=_visible(principal),
-    )
-
-
-async def restore(
-    session: AsyncSession, principal: Principal, requirement_id: uuid.UUID
-) -> RequirementAnalysis:
-    """Only under a live, visible customer: ``visible`` requires both."""
-    return await records.restore(
-        session, principal, RequirementAnalysis, requirement_id, WHAT, visible=_visible(principal)
-    )
-
-
-async def destroy(
-    session: AsyncSession, principal: Principal, requirement_id: uuid.UUID
-) -> uuid.UUID:
-    """Opportunities that grew from it keep existing, without the link (ON DELETE SET NULL)."""
-    return await records.destroy(
-        session, principal, RequirementAnalysis, requirement_id, WHAT, visible=_visible(principal)
-    )
-
-
 async def check_at_customer_requirement(
     session: AsyncSession,
     principal: Principal,
@@ -199,3 +143,11 @@ async def check_at_customer_requirement(
 
 def _visible(principal: Principal) -> ColumnElement[bool]:
     return repository.visible(principal.data_scope)
+
+
+_lifecycle = records.Lifecycle(RequirementAnalysis, WHAT, _visible)
+soft_delete = _lifecycle.soft_delete
+# restore: Only under a live, visible customer: ``visible`` requires both.
+restore = _lifecycle.restore
+# destroy: Opportunities that grew from it keep existing, without the link (ON DELETE SET NULL).
+destroy = _lifecycle.destroy

@@ -53,6 +53,12 @@ class TenantCipher:
         digest = hmac.new(self._index_key, f"{field}\x00{normalised}".encode(), hashlib.sha256)
         return digest.digest()[:BLIND_INDEX_BYTES]
 
+    def mac(self, message: bytes, *, purpose: str) -> bytes:
+        """HMAC-SHA256 of ``message`` under a key derived from the data key for ``purpose`` (signed
+        links): one purpose's MAC is never valid for another, nor for another tenant."""
+        key = hmac.new(self._index_key, f"mac\x00{purpose}".encode(), hashlib.sha256).digest()
+        return hmac.new(key, message, hashlib.sha256).digest()
+
 
 def cipher_from_wrapped(master: MasterKey, tenant_id: uuid.UUID, wrapped: bytes) -> TenantCipher:
     """The cipher of a wrapped data key (also one kept in a backup, after its tenant is gone)."""

@@ -123,36 +123,6 @@ async def update(
     return await records.apply_update(session, principal, segment, fields, WHAT)
 
 
-async def soft_delete(
-    session: AsyncSession,
-    principal: Principal,
-    segment_id: uuid.UUID,
-    *,
-    expected_version: int | None,
-) -> Segment:
-    return await records.soft_delete(
-        session,
-        principal,
-        Segment,
-        segment_id,
-        expected_version=expected_version,
-        what=WHAT,
-        visible=repository.writable(principal),
-    )
-
-
-async def restore(session: AsyncSession, principal: Principal, segment_id: uuid.UUID) -> Segment:
-    return await records.restore(
-        session, principal, Segment, segment_id, WHAT, visible=repository.writable(principal)
-    )
-
-
-async def destroy(session: AsyncSession, principal: Principal, segment_id: uuid.UUID) -> uuid.UUID:
-    return await records.destroy(
-        session, principal, Segment, segment_id, WHAT, visible=repository.writable(principal)
-    )
-
-
 async def customer_counts(
     session: AsyncSession,
     principal: Principal,
@@ -185,3 +155,9 @@ async def customer_counts(
         for (i, _), value in zip(counted, row, strict=True):
             results[i] = int(value)
     return results
+
+
+_lifecycle = records.Lifecycle(Segment, WHAT, repository.writable)
+soft_delete = _lifecycle.soft_delete
+restore = _lifecycle.restore
+destroy = _lifecycle.destroy

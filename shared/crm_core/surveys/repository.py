@@ -11,8 +11,10 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core import records
+from crm_core.customers import repository as customers_repo
+from crm_core.identity.principal import DataScope
 from crm_core.query.search import search_predicate
-from crm_core.surveys.models import SurveyTemplate, SurveyTrigger
+from crm_core.surveys.models import SurveyResponse, SurveyTemplate, SurveyTrigger
 
 
 def live() -> ColumnElement[bool]:
@@ -48,3 +50,14 @@ def base_select(*, include_deleted: bool, search: str | None) -> Select[Any]:
     if search:
         conditions.append(search_predicate(SurveyTemplate.name, search))
     return select(SurveyTemplate).where(*conditions)
+
+
+async def responses_by_ids(
+    session: AsyncSession, ids: Sequence[uuid.UUID], *, scope: DataScope | None
+) -> Sequence[SurveyResponse]:
+    """Responses of live customers in the scope (None: the whole tenant)."""
+    stmt = select(SurveyResponse).where(
+        SurveyResponse.id.in_(ids),
+        SurveyResponse.customer_id.in_(customers_repo.visible_ids(scope)),
+    )
+    return (await session.execute(stmt)).scalars().all()

@@ -167,23 +167,6 @@ async def update(
     )
 
 
-async def soft_delete(
-    session: AsyncSession,
-    principal: Principal,
-    template_id: uuid.UUID,
-    *,
-    expected_version: int | None,
-) -> SurveyTemplate:
-    return await records.soft_delete(
-        session,
-        principal,
-        SurveyTemplate,
-        template_id,
-        expected_version=expected_version,
-        what=WHAT,
-    )
-
-
 async def restore(
     session: AsyncSession, principal: Principal, template_id: uuid.UUID
 ) -> SurveyTemplate:
@@ -196,5 +179,6 @@ async def restore(
     return await records.restore(session, principal, SurveyTemplate, template_id, WHAT)
 
 
-async def destroy(session: AsyncSession, principal: Principal, template_id: uuid.UUID) -> uuid.UUID:
-    return await records.destroy(session, principal, SurveyTemplate, template_id, WHAT)
+_lifecycle = records.Lifecycle(SurveyTemplate, WHAT)
+soft_delete = _lifecycle.soft_delete
+destroy = _lifecycle.destroy

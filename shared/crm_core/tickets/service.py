@@ -18,6 +18,7 @@ from crm_core.contacts.service import check_at_customer
 from crm_core.customers import repository as customers_repo
 from crm_core.errors import DomainError, ErrorCode, FieldError, NotFound
 from crm_core.identity.principal import Principal
+from crm_core.surveys import sending as survey_sending
 from crm_core.tickets import repository
 from crm_core.tickets.models import (
     SETTLED,
@@ -130,43 +131,23 @@ async def update(
         await records.check_member(session, principal, fields["assignee_id"], "assignee_id")
     if fields.get("contact_id") is not None:
         await check_at_customer(session, principal, ticket.customer_id, fields["contact_id"])
-    return await records.apply_update(
+    was_resolved = ticket.status is TicketStatus.resolved
+    updated = await records.apply_update(
         session, principal, ticket, fields, WHAT, refresh=_refresh_search
     )
-
-
-async def soft_delete(
-    session: AsyncSession,
-    principal: Principal,
-    ticket_id: uuid.UUID,
-    *,
-    expected_version: int | None,
-) -> ServiceTicket:
-    return await records.soft_delete(
-        session,
-        principal,
-        ServiceTicket,
-        ticket_id,
-        expected_version=expected_version,
-        what=WHAT,
-        visible=_visible(principal),
-    )
-
-
-async def restore(
-    session: AsyncSession, principal: Principal, ticket_id: uuid.UUID
-) -> ServiceTicket:
-    """Only under a live, visible customer: ``visible`` requires both."""
-    return await records.restore(
-        session, principal, ServiceTicket, ticket_id, WHAT, visible=_visible(principal)
-    )
-
-
-async def destroy(session: AsyncSession, principal: Principal, ticket_id: uuid.UUID) -> uuid.UUID:
-    return await records.destroy(
-        session, principal, ServiceTicket, ticket_id, WHAT, visible=_visible(principal)
-    )
+    if updated.status is TicketStatus.resolved and not was_resolved:
+        # The satisfaction survey of the active ticket_resolved template, in this transaction;
+        # once per ticket however often it is resolved (crm_core.surveys.sending).
+        await survey_sending.on_ticket_resolved(session, principal.tenant, updated)
+    return updated
 
 
 def _visible(principal: Principal) -> ColumnElement[bool]:
     return repository.visible(principal.data_scope)
+
+
+_lifecycle = records.Lifecycle(ServiceTicket, WHAT, _visible)
+soft_delete = _lifecycle.soft_delete
+# restore: Only under a live, visible customer: ``visible`` requires both.
+restore = _lifecycle.restore
+destroy = _lifecycle.destroy

@@ -6,7 +6,7 @@ visit that carries out a plan marks the plan done in the same transaction."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -175,37 +175,6 @@ async def update_plan(
     return await records.apply_update(session, principal, plan, fields, PLAN, refresh=_refresh_plan)
 
 
-async def soft_delete_plan(
-    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, *, expected_version: int | None
-) -> VisitPlan:
-    return await records.soft_delete(
-        session,
-        principal,
-        VisitPlan,
-        plan_id,
-        expected_version=expected_version,
-        what=PLAN,
-        visible=_plans_visible(principal),
-    )
-
-
-async def restore_plan(
-    session: AsyncSession, principal: Principal, plan_id: uuid.UUID
-) -> VisitPlan:
-    return await records.restore(
-        session, principal, VisitPlan, plan_id, PLAN, visible=_plans_visible(principal)
-    )
-
-
-async def destroy_plan(
-    session: AsyncSession, principal: Principal, plan_id: uuid.UUID
-) -> uuid.UUID:
-    """The plan's report stays (its ``plan_id`` becomes null)."""
-    return await records.destroy(
-        session, principal, VisitPlan, plan_id, PLAN, visible=_plans_visible(principal)
-    )
-
-
 def _plans_visible(principal: Principal) -> ColumnElement[bool]:
     return repository.plans.visible(principal.data_scope)
 
@@ -343,78 +312,17 @@ async def update_record(
     )
 
 
-async def soft_delete_record(
-    session: AsyncSession,
-    principal: Principal,
-    record_id: uuid.UUID,
-    *,
-    expected_version: int | None,
-) -> VisitRecord:
-    return await records.soft_delete(
-        session,
-        principal,
-        VisitRecord,
-        record_id,
-        expected_version=expected_version,
-        what=RECORD,
-        visible=_records_visible(principal),
-    )
-
-
-async def restore_record(
-    session: AsyncSession, principal: Principal, record_id: uuid.UUID
-) -> VisitRecord:
-    return await records.restore(
-        session, principal, VisitRecord, record_id, RECORD, visible=_records_visible(principal)
-    )
-
-
-async def destroy_record(
-    session: AsyncSession, principal: Principal, record_id: uuid.UUID
-) -> uuid.UUID:
-    return await records.destroy(
-        session, principal, VisitRecord, record_id, RECORD, visible=_records_visible(principal)
-    )
-
-
 def _records_visible(principal: Principal) -> ColumnElement[bool]:
     return repository.visit_records.visible(principal.data_scope)
 
 
-# --- batches ----------------------------------------------------------------------------------
+_visit_plan_lifecycle = records.Lifecycle(VisitPlan, PLAN, _plans_visible)
+soft_delete_plan = _visit_plan_lifecycle.soft_delete
+restore_plan = _visit_plan_lifecycle.restore
+# destroy_plan: The plan's report stays (its ``plan_id`` becomes null).
+destroy_plan = _visit_plan_lifecycle.destroy
 
-
-async def create_plans(
-    session: AsyncSession,
-    principal: Principal,
-    items: Sequence[tuple[uuid.UUID, Mapping[str, Any]]],
-) -> list[VisitPlan]:
-    """All or nothing: an error in item ``i`` names ``{i}.field`` and nothing is written."""
-    return await _each(items, lambda cid, data: create_plan(session, principal, cid, data))
-
-
-async def create_records(
-    session: AsyncSession,
-    principal: Principal,
-    items: Sequence[tuple[uuid.UUID, Mapping[str, Any]]],
-) -> list[VisitRecord]:
-    """All or nothing: an error in item ``i`` names ``{i}.field`` and nothing is written."""
-    return await _each(items, lambda cid, data: create_record(session, principal, cid, data))
-
-
-async def _each(
-    items: Sequence[tuple[uuid.UUID, Mapping[str, Any]]],
-    create: Callable[[uuid.UUID, Mapping[str, Any]], Awaitable[T]],
-) -> list[T]:
-    out = []
-    for i, (customer_id, data) in enumerate(items):
-        try:
-            out.append(await create(customer_id, data))
-        except DomainError as exc:
-            raise DomainError(
-                [
-                    FieldError(f"{i}.{e.field}" if e.field else str(i), e.code, e.message)
-                    for e in exc.errors
-                ]
-            ) from None
-    return out
+_visit_record_lifecycle = records.Lifecycle(VisitRecord, RECORD, _records_visible)
+soft_delete_record = _visit_record_lifecycle.soft_delete
+restore_record = _visit_record_lifecycle.restore
+destroy_record = _visit_record_lifecycle.destroy

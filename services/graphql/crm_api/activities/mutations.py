@@ -18,6 +18,7 @@ from crm_api.inputs import input_data
 from crm_api.mutation import bounded, run
 from crm_api.permissions import requires
 from crm_api.relay import from_global_id
+from crm_api.verbs import lifecycle_fields
 from crm_core.activities import service
 from crm_core.activities.models import Activity as Row
 from crm_core.activities.models import ActivityAttendee as AttendeeRow
@@ -129,34 +130,17 @@ class ActivityMutations:
         permission="activity:update",
     )
 
-    @strawberry.mutation(
-        description="Soft delete: restorable.", extensions=requires("activity:delete")
+    delete_activity, restore_activity, destroy_activity = lifecycle_fields(
+        type_name="Activity",
+        payload=ActivityPayload,
+        destroy_payload=DestroyActivityPayload,
+        convert=lambda info, row: Activity.from_model(row),
+        soft_delete=service.soft_delete,
+        restore=service.restore,
+        destroy=service.destroy,
+        permission="activity",
+        destroy_description="Permanent delete, with its attendance list.",
     )
-    async def delete_activity(
-        self, info: Info, id: strawberry.ID, version: int | None = None
-    ) -> ActivityPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.soft_delete(session, who, _pk(id), expected_version=version)
-
-        return _payload(await run(info, work))
-
-    @strawberry.mutation(extensions=requires("activity:restore"))
-    async def restore_activity(self, info: Info, id: strawberry.ID) -> ActivityPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.restore(session, who, _pk(id))
-
-        return _payload(await run(info, work))
-
-    @strawberry.mutation(
-        description="Permanent delete, with its attendance list.",
-        extensions=requires("activity:destroy"),
-    )
-    async def destroy_activity(self, info: Info, id: strawberry.ID) -> DestroyActivityPayload:
-        async def work(session: AsyncSession, who: Principal) -> uuid.UUID:
-            return await service.destroy(session, who, _pk(id))
-
-        destroyed, errors = await run(info, work)
-        return DestroyActivityPayload(destroyed_id=id if destroyed else None, errors=errors)
 
     @strawberry.mutation(
         description=f"Put customers (or their contacts) on an activity's list; all or nothing, "

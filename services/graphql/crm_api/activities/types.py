@@ -11,19 +11,17 @@ import strawberry
 from crm_api import enums as E
 from crm_api.columns import Col, read_fields
 from crm_api.context import Info
-from crm_api.errors import graphql_error
 from crm_api.permissions import requires
+from crm_api.related import contact_of, customer_of, related_size, user_of
 from crm_api.relay import Node, to_global_id
 from crm_api.users import User
 from crm_core.activities.models import Activity as M
 from crm_core.activities.models import ActivityAttendee as A
-from crm_core.errors import DomainError, ErrorCode
 
 if TYPE_CHECKING:
     from crm_api.contacts.types import Contact
     from crm_api.customers.types import Customer
 
-MAX_RELATED = 100
 
 FIELDS: dict[str, Col] = {
     "name": Col(M.name, sortable=True),
@@ -49,16 +47,6 @@ ATTENDEE_FIELDS: dict[str, Col] = {
     "created_at": Col(A.created_at),
     "updated_at": Col(A.updated_at),
 }
-
-
-def related_size(first: int) -> int:
-    if not 0 <= first <= MAX_RELATED:
-        raise graphql_error(
-            DomainError.one(
-                "first", ErrorCode.LIMIT_EXCEEDED, f"page size must be 0..{MAX_RELATED}"
-            )
-        )
-    return first
 
 
 @strawberry.type(
@@ -96,10 +84,7 @@ class ActivityAttendee(Node):
     async def customer(
         self, info: Info
     ) -> Annotated[Customer, strawberry.lazy("crm_api.customers.types")] | None:
-        from crm_api.customers.types import Customer
-
-        row = await info.context.loaders.customer_by_id.load(self._customer_id)
-        return Customer.from_model(row, info.context.mask_personal) if row is not None else None
+        return await customer_of(info, self._customer_id)
 
     @strawberry.field(
         description="The person attending, if named.", extensions=requires("contact:read")
@@ -107,12 +92,7 @@ class ActivityAttendee(Node):
     async def contact(
         self, info: Info
     ) -> Annotated[Contact, strawberry.lazy("crm_api.contacts.types")] | None:
-        from crm_api.contacts.types import Contact
-
-        if self._contact_id is None:
-            return None
-        row = await info.context.loaders.contact_by_id.load(self._contact_id)
-        return Contact.from_model(row, info.context.mask_personal) if row is not None else None
+        return await contact_of(info, self._contact_id)
 
 
 @strawberry.type(
@@ -149,10 +129,7 @@ class Activity(Node):
 
     @strawberry.field(description="Who organises it.")
     async def owner(self, info: Info) -> User | None:
-        if self._owner_id is None:
-            return None
-        row = await info.context.loaders.user_by_id.load(self._owner_id)
-        return User.from_model(row) if row is not None else None
+        return await user_of(info, self._owner_id)
 
     @strawberry.field(
         description="Attendees whose customer is in your data scope, in the order they were added.",

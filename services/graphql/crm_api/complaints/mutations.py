@@ -17,6 +17,7 @@ from crm_api.inputs import input_data
 from crm_api.mutation import run
 from crm_api.permissions import requires
 from crm_api.relay import from_global_id
+from crm_api.verbs import lifecycle_fields
 from crm_core.complaints import service
 from crm_core.complaints.models import Complaint as Row
 from crm_core.identity.principal import Principal
@@ -90,6 +91,7 @@ class ComplaintMutations:
 
     create_complaints = create_many_under_customer_field(
         type_name="Complaint",
+        plural="complaints",
         create_input=I.CreateComplaintInput,
         gql_type=Complaint,
         create_one=lambda info, session, who, customer_pk, data: service.create(
@@ -100,28 +102,13 @@ class ComplaintMutations:
         permission="complaint:create",
     )
 
-    @strawberry.mutation(
-        description="Soft delete: restorable.", extensions=requires("complaint:delete")
+    delete_complaint, restore_complaint, destroy_complaint = lifecycle_fields(
+        type_name="Complaint",
+        payload=ComplaintPayload,
+        destroy_payload=DestroyComplaintPayload,
+        convert=lambda info, row: Complaint.from_model(row),
+        soft_delete=service.soft_delete,
+        restore=service.restore,
+        destroy=service.destroy,
+        permission="complaint",
     )
-    async def delete_complaint(
-        self, info: Info, id: strawberry.ID, version: int | None = None
-    ) -> ComplaintPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.soft_delete(session, who, _pk(id), expected_version=version)
-
-        return _payload(await run(info, work))
-
-    @strawberry.mutation(extensions=requires("complaint:restore"))
-    async def restore_complaint(self, info: Info, id: strawberry.ID) -> ComplaintPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.restore(session, who, _pk(id))
-
-        return _payload(await run(info, work))
-
-    @strawberry.mutation(description="Permanent delete.", extensions=requires("complaint:destroy"))
-    async def destroy_complaint(self, info: Info, id: strawberry.ID) -> DestroyComplaintPayload:
-        async def work(session: AsyncSession, who: Principal) -> uuid.UUID:
-            return await service.destroy(session, who, _pk(id))
-
-        destroyed, errors = await run(info, work)
-        return DestroyComplaintPayload(destroyed_id=id if destroyed else None, errors=errors)

@@ -17,6 +17,7 @@ from crm_api.inputs import input_data
 from crm_api.mutation import run
 from crm_api.permissions import requires
 from crm_api.relay import from_global_id
+from crm_api.verbs import lifecycle_fields
 from crm_core.contacts import service
 from crm_core.contacts.models import Contact as Row
 from crm_core.identity.principal import Principal
@@ -82,6 +83,7 @@ class ContactMutations:
 
     create_contacts = create_many_under_customer_field(
         type_name="Contact",
+        plural="contacts",
         create_input=I.CreateContactInput,
         gql_type=Contact,
         create_one=lambda info, session, who, customer_pk, data: service.create(
@@ -116,26 +118,15 @@ class ContactMutations:
         permission="contact:update",
     )
 
-    @strawberry.mutation(extensions=requires("contact:delete"))
-    async def delete_contact(
-        self, info: Info, id: strawberry.ID, version: int | None = None
-    ) -> ContactPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.soft_delete(session, who, _pk(id), expected_version=version)
-
-        return _payload(info, await run(info, work))
-
-    @strawberry.mutation(extensions=requires("contact:restore"))
-    async def restore_contact(self, info: Info, id: strawberry.ID) -> ContactPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.restore(session, who, _pk(id))
-
-        return _payload(info, await run(info, work))
-
-    @strawberry.mutation(extensions=requires("contact:destroy"))
-    async def destroy_contact(self, info: Info, id: strawberry.ID) -> DestroyContactPayload:
-        async def work(session: AsyncSession, who: Principal) -> uuid.UUID:
-            return await service.destroy(session, who, _pk(id))
-
-        destroyed, errors = await run(info, work)
-        return DestroyContactPayload(destroyed_id=id if destroyed else None, errors=errors)
+    delete_contact, restore_contact, destroy_contact = lifecycle_fields(
+        type_name="Contact",
+        payload=ContactPayload,
+        destroy_payload=DestroyContactPayload,
+        convert=lambda info, row: Contact.from_model(row, info.context.mask_personal),
+        soft_delete=service.soft_delete,
+        restore=service.restore,
+        destroy=service.destroy,
+        permission="contact",
+        delete_description=None,
+        destroy_description=None,
+    )

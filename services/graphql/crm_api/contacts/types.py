@@ -12,6 +12,7 @@ import strawberry
 from crm_api import enums as E
 from crm_api.columns import Col, read_fields
 from crm_api.context import Info
+from crm_api.related import customer_of
 from crm_api.relay import Node, to_global_id
 from crm_core.cleansing.normalize import mask_email, mask_phone
 from crm_core.contacts.models import Contact as M
@@ -119,7 +120,4 @@ class Contact(Node):
     async def customer(
         self, info: Info
     ) -> Annotated[Customer, strawberry.lazy("crm_api.customers.types")] | None:
-        from crm_api.customers.types import Customer
-
-        row = await info.context.loaders.customer_by_id.load(self._customer_id)
-        return Customer.from_model(row, info.context.mask_personal) if row is not None else None
+        return await customer_of(info, self._customer_id)

@@ -17,7 +17,8 @@ from crm_api.inputs import input_data
 from crm_api.mutation import bounded, run
 from crm_api.permissions import requires
 from crm_api.relay import from_global_id
-from crm_core.contracts import service
+from crm_api.verbs import lifecycle_fields
+from crm_core.contracts import deliveries as service
 from crm_core.contracts.models import ContractDelivery as Row
 from crm_core.identity.principal import Principal
 
@@ -116,37 +117,16 @@ class ContractDeliveryMutations:
         permission="contract:update",
     )
 
-    @strawberry.mutation(
-        description="Soft delete: restorable.", extensions=requires("contract:delete")
+    delete_contract_delivery, restore_contract_delivery, destroy_contract_delivery = (
+        lifecycle_fields(
+            type_name="ContractDelivery",
+            payload=ContractDeliveryPayload,
+            destroy_payload=DestroyContractDeliveryPayload,
+            convert=lambda info, row: ContractDelivery.from_model(row),
+            soft_delete=service.soft_delete_delivery,
+            restore=service.restore_delivery,
+            destroy=service.destroy_delivery,
+            permission="contract",
+            restore_description="Only while it still falls within the contract's validity.",
+        )
     )
-    async def delete_contract_delivery(
-        self, info: Info, id: strawberry.ID, version: int | None = None
-    ) -> ContractDeliveryPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.soft_delete_delivery(
-                session, who, _pk(id), expected_version=version
-            )
-
-        return _payload(await run(info, work))
-
-    @strawberry.mutation(
-        description="Only while it still falls within the contract's validity.",
-        extensions=requires("contract:restore"),
-    )
-    async def restore_contract_delivery(
-        self, info: Info, id: strawberry.ID
-    ) -> ContractDeliveryPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.restore_delivery(session, who, _pk(id))
-
-        return _payload(await run(info, work))
-
-    @strawberry.mutation(description="Permanent delete.", extensions=requires("contract:destroy"))
-    async def destroy_contract_delivery(
-        self, info: Info, id: strawberry.ID
-    ) -> DestroyContractDeliveryPayload:
-        async def work(session: AsyncSession, who: Principal) -> uuid.UUID:
-            return await service.destroy_delivery(session, who, _pk(id))
-
-        destroyed, errors = await run(info, work)
-        return DestroyContractDeliveryPayload(destroyed_id=id if destroyed else None, errors=errors)

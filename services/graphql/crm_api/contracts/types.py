@@ -13,6 +13,7 @@ from crm_api import enums as E
 from crm_api.columns import Col, read_fields
 from crm_api.context import Info
 from crm_api.permissions import requires
+from crm_api.related import customer_of, related_size, user_of
 from crm_api.relay import Node, to_global_id
 from crm_api.users import User
 from crm_core.contracts.models import Contract as M
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from crm_api.opportunities.types import Opportunity
     from crm_api.orders.types import Order
 
-MAX_RELATED = 100
 
 FIELDS: dict[str, Col] = {
     "number": Col(M.number, sortable=True),
@@ -110,10 +110,7 @@ class Contract(Node):
     async def customer(
         self, info: Info
     ) -> Annotated[Customer, strawberry.lazy("crm_api.customers.types")] | None:
-        from crm_api.customers.types import Customer
-
-        row = await info.context.loaders.customer_by_id.load(self._customer_id)
-        return Customer.from_model(row, info.context.mask_personal) if row is not None else None
+        return await customer_of(info, self._customer_id)
 
     @strawberry.field(
         description="The sales opportunity it closed, if any.",
@@ -131,10 +128,7 @@ class Contract(Node):
 
     @strawberry.field(description="The member responsible for it.")
     async def owner(self, info: Info) -> User | None:
-        if self._owner_id is None:
-            return None
-        row = await info.context.loaders.user_by_id.load(self._owner_id)
-        return User.from_model(row) if row is not None else None
+        return await user_of(info, self._owner_id)
 
     @strawberry.field(description="Deliveries due under it, earliest first.")
     async def deliveries(self, info: Info) -> list[ContractDelivery]:
@@ -147,10 +141,9 @@ class Contract(Node):
     async def orders(
         self, info: Info, first: int = 20
     ) -> list[Annotated[Order, strawberry.lazy("crm_api.orders.types")]]:
-        from crm_api.customers.types import _related_size
         from crm_api.orders.types import Order
 
-        key = (self._pk, _related_size(first))
+        key = (self._pk, related_size(first))
         return [
             Order.from_model(r) for r in await info.context.loaders.orders_by_contract_id.load(key)
         ]

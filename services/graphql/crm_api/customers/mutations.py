@@ -18,6 +18,7 @@ from crm_api.inputs import input_data
 from crm_api.mutation import bounded, run
 from crm_api.permissions import requires
 from crm_api.relay import from_global_id
+from crm_api.verbs import lifecycle_fields
 from crm_core.customers import service
 from crm_core.customers.models import Customer as Row
 from crm_core.identity.principal import Principal
@@ -148,34 +149,17 @@ class CustomerMutations:
         permission="customer:update",
     )
 
-    @strawberry.mutation(
-        description="Soft delete: restorable.", extensions=requires("customer:delete")
+    delete_customer, restore_customer, destroy_customer = lifecycle_fields(
+        type_name="Customer",
+        payload=CustomerPayload,
+        destroy_payload=DestroyCustomerPayload,
+        convert=lambda info, row: Customer.from_model(row, info.context.mask_personal),
+        soft_delete=service.soft_delete,
+        restore=service.restore,
+        destroy=service.destroy,
+        permission="customer",
+        destroy_description="Permanent delete, with the customer's contacts.",
     )
-    async def delete_customer(
-        self, info: Info, id: strawberry.ID, version: int | None = None
-    ) -> CustomerPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.soft_delete(session, who, _pk(id), expected_version=version)
-
-        return _payload(info, await run(info, work))
-
-    @strawberry.mutation(extensions=requires("customer:restore"))
-    async def restore_customer(self, info: Info, id: strawberry.ID) -> CustomerPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.restore(session, who, _pk(id))
-
-        return _payload(info, await run(info, work))
-
-    @strawberry.mutation(
-        description="Permanent delete, with the customer's contacts.",
-        extensions=requires("customer:destroy"),
-    )
-    async def destroy_customer(self, info: Info, id: strawberry.ID) -> DestroyCustomerPayload:
-        async def work(session: AsyncSession, who: Principal) -> uuid.UUID:
-            return await service.destroy(session, who, _pk(id))
-
-        destroyed, errors = await run(info, work)
-        return DestroyCustomerPayload(destroyed_id=id if destroyed else None, errors=errors)
 
     @strawberry.mutation(
         description="Give customers to another owner (all or nothing, at most 500).",

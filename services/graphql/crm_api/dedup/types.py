@@ -12,6 +12,7 @@ from crm_api.contacts.types import Contact
 from crm_api.context import Info
 from crm_api.customers.types import Customer
 from crm_api.leads.types import Lead
+from crm_api.related import customer_of
 from crm_api.relay import to_global_id
 from crm_core.dedup.models import CustomerMerge as MergeRow
 from crm_core.dedup.models import DuplicateCandidate as CandidateRow
@@ -164,8 +165,7 @@ class CustomerMerge:
 
     @strawberry.field
     async def survivor(self, info: Info) -> Customer | None:
-        row = await info.context.loaders.customer_by_id.load(self._survivor)
-        return Customer.from_model(row, info.context.mask_personal) if row else None
+        return await customer_of(info, self._survivor)
 
 
 @strawberry.type(description="How many rows of one table (and column) a merge moved.")

@@ -140,9 +140,3 @@ class UpdateRelationshipEvaluationInput:
         default=UNSET, description="null hands it back to the computed one."
     )
     notes: str | None = UNSET
-
-
-@strawberry.input(description="One evaluation of a batch.")
-class RelationshipEvaluationBatchItem:
-    customer_id: strawberry.ID
-    input: CreateRelationshipEvaluationInput

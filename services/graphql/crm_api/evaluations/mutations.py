@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_api.bulk import update_many_field
+from crm_api.bulk import create_many_under_customer_field, update_many_field
 from crm_api.context import Info
 from crm_api.errors import UserError
 from crm_api.evaluations import inputs as I
@@ -18,6 +18,7 @@ from crm_api.inputs import input_data
 from crm_api.mutation import bounded, run
 from crm_api.permissions import requires
 from crm_api.relay import from_global_id
+from crm_api.verbs import lifecycle_fields
 from crm_core.evaluations import service
 from crm_core.evaluations.models import EvaluationCriterion as CriterionRow
 from crm_core.evaluations.models import RelationshipEvaluation as Row
@@ -41,12 +42,6 @@ class EvaluationCriteriaPayload:
 @strawberry.type
 class RelationshipEvaluationPayload:
     relationship_evaluation: RelationshipEvaluation | None
-    errors: list[UserError]
-
-
-@strawberry.type
-class RelationshipEvaluationsPayload:
-    relationship_evaluations: list[RelationshipEvaluation]
     errors: list[UserError]
 
 
@@ -157,40 +152,21 @@ class EvaluationMutations:
 
         return _criterion(await run(info, work))
 
-    @strawberry.mutation(
-        description="Soft delete: restorable; past scores keep naming it.",
-        extensions=requires("settings:manage"),
+    delete_evaluation_criterion, restore_evaluation_criterion, destroy_evaluation_criterion = (
+        lifecycle_fields(
+            type_name="EvaluationCriterion",
+            payload=EvaluationCriterionPayload,
+            destroy_payload=DestroyEvaluationPayload,
+            convert=lambda info, row: EvaluationCriterion.from_model(row),
+            soft_delete=service.soft_delete_criterion,
+            restore=service.restore_criterion,
+            destroy=service.destroy_criterion,
+            permission="settings:manage",
+            same_permission=True,
+            delete_description="Soft delete: restorable; past scores keep naming it.",
+            destroy_description="Permanent delete; refused once an evaluation scored it.",
+        )
     )
-    async def delete_evaluation_criterion(
-        self, info: Info, id: strawberry.ID, version: int | None = None
-    ) -> EvaluationCriterionPayload:
-        async def work(session: AsyncSession, who: Principal) -> CriterionRow:
-            pk = _pk(id, "EvaluationCriterion")
-            return await service.soft_delete_criterion(session, who, pk, expected_version=version)
-
-        return _criterion(await run(info, work))
-
-    @strawberry.mutation(extensions=requires("settings:manage"))
-    async def restore_evaluation_criterion(
-        self, info: Info, id: strawberry.ID
-    ) -> EvaluationCriterionPayload:
-        async def work(session: AsyncSession, who: Principal) -> CriterionRow:
-            return await service.restore_criterion(session, who, _pk(id, "EvaluationCriterion"))
-
-        return _criterion(await run(info, work))
-
-    @strawberry.mutation(
-        description="Permanent delete; refused once an evaluation scored it.",
-        extensions=requires("settings:manage"),
-    )
-    async def destroy_evaluation_criterion(
-        self, info: Info, id: strawberry.ID
-    ) -> DestroyEvaluationPayload:
-        async def work(session: AsyncSession, who: Principal) -> uuid.UUID:
-            return await service.destroy_criterion(session, who, _pk(id, "EvaluationCriterion"))
-
-        destroyed, errors = await run(info, work)
-        return DestroyEvaluationPayload(destroyed_id=id if destroyed else None, errors=errors)
 
     @strawberry.mutation(extensions=requires("evaluation:create"))
     async def create_relationship_evaluation(
@@ -202,29 +178,18 @@ class EvaluationMutations:
 
         return _evaluation(await run(info, work))
 
-    @strawberry.mutation(
-        description=f"All or nothing; at most {MAX_BATCH}.",
-        extensions=requires("evaluation:create"),
+    create_relationship_evaluations = create_many_under_customer_field(
+        type_name="RelationshipEvaluation",
+        plural="relationshipEvaluations",
+        create_input=I.CreateRelationshipEvaluationInput,
+        gql_type=RelationshipEvaluation,
+        create_one=lambda info, session, who, customer_pk, data: service.create(
+            session, who, customer_pk, data
+        ),
+        convert=lambda info, row: RelationshipEvaluation.from_model(row),
+        data_of=_evaluation_data,
+        permission="evaluation:create",
     )
-    async def create_relationship_evaluations(
-        self, info: Info, inputs: list[I.RelationshipEvaluationBatchItem]
-    ) -> RelationshipEvaluationsPayload:
-        async def work(session: AsyncSession, who: Principal) -> list[Row]:
-            bounded(inputs, MAX_BATCH, "inputs")
-            items = [
-                (
-                    _pk(item.customer_id, "Customer", f"{n}.customer_id"),
-                    _evaluation_data(item.input, f"{n}.input."),
-                )
-                for n, item in enumerate(inputs)
-            ]
-            return await service.create_many(session, who, items)
-
-        rows, errors = await run(info, work, prefix="inputs")
-        return RelationshipEvaluationsPayload(
-            relationship_evaluations=[RelationshipEvaluation.from_model(r) for r in rows or []],
-            errors=errors,
-        )
 
     @strawberry.mutation(extensions=requires("evaluation:update"))
     async def update_relationship_evaluation(
@@ -258,35 +223,18 @@ class EvaluationMutations:
         permission="evaluation:update",
     )
 
-    @strawberry.mutation(
-        description="Soft delete: restorable.", extensions=requires("evaluation:delete")
+    (
+        delete_relationship_evaluation,
+        restore_relationship_evaluation,
+        destroy_relationship_evaluation,
+    ) = lifecycle_fields(
+        type_name="RelationshipEvaluation",
+        payload=RelationshipEvaluationPayload,
+        destroy_payload=DestroyEvaluationPayload,
+        convert=lambda info, row: RelationshipEvaluation.from_model(row),
+        soft_delete=service.soft_delete,
+        restore=service.restore,
+        destroy=service.destroy,
+        permission="evaluation",
+        destroy_description="Permanent delete, with its scores.",
     )
-    async def delete_relationship_evaluation(
-        self, info: Info, id: strawberry.ID, version: int | None = None
-    ) -> RelationshipEvaluationPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            pk = _pk(id, "RelationshipEvaluation")
-            return await service.soft_delete(session, who, pk, expected_version=version)
-
-        return _evaluation(await run(info, work))
-
-    @strawberry.mutation(extensions=requires("evaluation:restore"))
-    async def restore_relationship_evaluation(
-        self, info: Info, id: strawberry.ID
-    ) -> RelationshipEvaluationPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.restore(session, who, _pk(id, "RelationshipEvaluation"))
-
-        return _evaluation(await run(info, work))
-
-    @strawberry.mutation(
-        description="Permanent delete, with its scores.", extensions=requires("evaluation:destroy")
-    )
-    async def destroy_relationship_evaluation(
-        self, info: Info, id: strawberry.ID
-    ) -> DestroyEvaluationPayload:
-        async def work(session: AsyncSession, who: Principal) -> uuid.UUID:
-            return await service.destroy(session, who, _pk(id, "RelationshipEvaluation"))
-
-        destroyed, errors = await run(info, work)
-        return DestroyEvaluationPayload(destroyed_id=id if destroyed else None, errors=errors)

@@ -17,6 +17,7 @@ from crm_api.inputs import input_data
 from crm_api.mutation import run
 from crm_api.permissions import requires
 from crm_api.relay import from_global_id
+from crm_api.verbs import lifecycle_fields
 from crm_core.followups import service
 from crm_core.followups.models import FollowUp as Row
 from crm_core.identity.principal import Principal
@@ -74,6 +75,7 @@ class FollowUpMutations:
 
     create_follow_ups = create_many_under_customer_field(
         type_name="FollowUp",
+        plural="followUps",
         create_input=I.CreateFollowUpInput,
         gql_type=FollowUp,
         create_one=lambda info, session, who, customer_pk, data: service.create(
@@ -99,28 +101,13 @@ class FollowUpMutations:
         permission="followup:update",
     )
 
-    @strawberry.mutation(
-        description="Soft delete: restorable.", extensions=requires("followup:delete")
+    delete_follow_up, restore_follow_up, destroy_follow_up = lifecycle_fields(
+        type_name="FollowUp",
+        payload=FollowUpPayload,
+        destroy_payload=DestroyFollowUpPayload,
+        convert=lambda info, row: FollowUp.from_model(row),
+        soft_delete=service.soft_delete,
+        restore=service.restore,
+        destroy=service.destroy,
+        permission="followup",
     )
-    async def delete_follow_up(
-        self, info: Info, id: strawberry.ID, version: int | None = None
-    ) -> FollowUpPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.soft_delete(session, who, _pk(id), expected_version=version)
-
-        return _payload(await run(info, work))
-
-    @strawberry.mutation(extensions=requires("followup:restore"))
-    async def restore_follow_up(self, info: Info, id: strawberry.ID) -> FollowUpPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.restore(session, who, _pk(id))
-
-        return _payload(await run(info, work))
-
-    @strawberry.mutation(description="Permanent delete.", extensions=requires("followup:destroy"))
-    async def destroy_follow_up(self, info: Info, id: strawberry.ID) -> DestroyFollowUpPayload:
-        async def work(session: AsyncSession, who: Principal) -> uuid.UUID:
-            return await service.destroy(session, who, _pk(id))
-
-        destroyed, errors = await run(info, work)
-        return DestroyFollowUpPayload(destroyed_id=id if destroyed else None, errors=errors)

@@ -12,6 +12,7 @@ from crm_api import enums as E
 from crm_api.columns import Col, read_fields
 from crm_api.context import Info
 from crm_api.permissions import requires
+from crm_api.related import customer_of, user_of
 from crm_api.relay import Node, to_global_id
 from crm_api.users import User
 from crm_core.followups.models import FollowUp as M
@@ -75,12 +76,8 @@ class FollowUp(Node):
     async def customer(
         self, info: Info
     ) -> Annotated[Customer, strawberry.lazy("crm_api.customers.types")] | None:
-        from crm_api.customers.types import Customer
-
-        row = await info.context.loaders.customer_by_id.load(self._customer_id)
-        return Customer.from_model(row, info.context.mask_personal) if row is not None else None
+        return await customer_of(info, self._customer_id)
 
     @strawberry.field(description="Who follows up (and is reminded).")
     async def owner(self, info: Info) -> User | None:
-        row = await info.context.loaders.user_by_id.load(self._owner_id)
-        return User.from_model(row) if row is not None else None
+        return await user_of(info, self._owner_id)

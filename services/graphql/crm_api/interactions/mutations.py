@@ -17,6 +17,7 @@ from crm_api.interactions.types import Interaction
 from crm_api.mutation import run
 from crm_api.permissions import requires
 from crm_api.relay import from_global_id
+from crm_api.verbs import lifecycle_fields
 from crm_core.identity.principal import Principal
 from crm_core.interactions import service
 from crm_core.interactions.models import Interaction as Row
@@ -74,6 +75,7 @@ class InteractionMutations:
 
     create_interactions = create_many_under_customer_field(
         type_name="Interaction",
+        plural="interactions",
         create_input=I.CreateInteractionInput,
         gql_type=Interaction,
         create_one=lambda info, session, who, customer_pk, data: service.create(
@@ -99,30 +101,13 @@ class InteractionMutations:
         permission="interaction:update",
     )
 
-    @strawberry.mutation(
-        description="Soft delete: restorable.", extensions=requires("interaction:delete")
+    delete_interaction, restore_interaction, destroy_interaction = lifecycle_fields(
+        type_name="Interaction",
+        payload=InteractionPayload,
+        destroy_payload=DestroyInteractionPayload,
+        convert=lambda info, row: Interaction.from_model(row),
+        soft_delete=service.soft_delete,
+        restore=service.restore,
+        destroy=service.destroy,
+        permission="interaction",
     )
-    async def delete_interaction(
-        self, info: Info, id: strawberry.ID, version: int | None = None
-    ) -> InteractionPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.soft_delete(session, who, _pk(id), expected_version=version)
-
-        return _payload(await run(info, work))
-
-    @strawberry.mutation(extensions=requires("interaction:restore"))
-    async def restore_interaction(self, info: Info, id: strawberry.ID) -> InteractionPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.restore(session, who, _pk(id))
-
-        return _payload(await run(info, work))
-
-    @strawberry.mutation(
-        description="Permanent delete.", extensions=requires("interaction:destroy")
-    )
-    async def destroy_interaction(self, info: Info, id: strawberry.ID) -> DestroyInteractionPayload:
-        async def work(session: AsyncSession, who: Principal) -> uuid.UUID:
-            return await service.destroy(session, who, _pk(id))
-
-        destroyed, errors = await run(info, work)
-        return DestroyInteractionPayload(destroyed_id=id if destroyed else None, errors=errors)

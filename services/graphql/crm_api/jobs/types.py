@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 
 from crm_api.columns import Col, read_fields
 from crm_api.context import Info
+from crm_api.related import user_of
 from crm_api.relay import Node, to_global_id
 from crm_api.users import User
 from crm_core.jobs.models import Job as M
@@ -84,7 +85,4 @@ class Job(Node):
 
     @strawberry.field(description="Who started it; null for jobs the system started.")
     async def started_by(self, info: Info) -> User | None:
-        if self.started_by_id is None:
-            return None
-        row = await info.context.loaders.user_by_id.load(self.started_by_id)
-        return User.from_model(row) if row else None
+        return await user_of(info, self.started_by_id)

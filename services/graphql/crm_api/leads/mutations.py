@@ -19,6 +19,7 @@ from crm_api.leads.types import Lead
 from crm_api.mutation import bounded, run
 from crm_api.permissions import requires
 from crm_api.relay import from_global_id
+from crm_api.verbs import lifecycle_fields
 from crm_core.errors import DomainError, FieldError
 from crm_core.identity.principal import Principal
 from crm_core.leads import service
@@ -117,29 +118,16 @@ class LeadMutations:
         permission="lead:update",
     )
 
-    @strawberry.mutation(description="Soft delete: restorable.", extensions=requires("lead:delete"))
-    async def delete_lead(
-        self, info: Info, id: strawberry.ID, version: int | None = None
-    ) -> LeadPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.soft_delete(session, who, _pk(id), expected_version=version)
-
-        return _payload(info, await run(info, work))
-
-    @strawberry.mutation(extensions=requires("lead:restore"))
-    async def restore_lead(self, info: Info, id: strawberry.ID) -> LeadPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.restore(session, who, _pk(id))
-
-        return _payload(info, await run(info, work))
-
-    @strawberry.mutation(description="Permanent delete.", extensions=requires("lead:destroy"))
-    async def destroy_lead(self, info: Info, id: strawberry.ID) -> DestroyLeadPayload:
-        async def work(session: AsyncSession, who: Principal) -> uuid.UUID:
-            return await service.destroy(session, who, _pk(id))
-
-        destroyed, errors = await run(info, work)
-        return DestroyLeadPayload(destroyed_id=id if destroyed else None, errors=errors)
+    delete_lead, restore_lead, destroy_lead = lifecycle_fields(
+        type_name="Lead",
+        payload=LeadPayload,
+        destroy_payload=DestroyLeadPayload,
+        convert=lambda info, row: Lead.from_model(row, info.context.mask_personal),
+        soft_delete=service.soft_delete,
+        restore=service.restore,
+        destroy=service.destroy,
+        permission="lead",
+    )
 
     @strawberry.mutation(
         description="Convert a QUALIFIED lead, in one transaction: a new customer made from it "

@@ -123,11 +123,6 @@ class CreateOpportunityInput(OpportunityFieldsInput):
     name: str
 
 
-@strawberry.input(description="One opportunity of a batch: its customer with the fields.")
-class CreateOpportunityItemInput(CreateOpportunityInput):
-    customer_id: strawberry.ID
-
-
 @strawberry.input
 class UpdateOpportunityInput(OpportunityFieldsInput):
     name: str | None = UNSET

@@ -9,34 +9,26 @@ from typing import Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_api.bulk import update_many_field
+from crm_api.bulk import create_many_under_customer_field, update_many_field
 from crm_api.context import Info
 from crm_api.errors import UserError
 from crm_api.inputs import input_data
-from crm_api.mutation import bounded, run
+from crm_api.mutation import run
 from crm_api.opportunities import inputs as I
 from crm_api.opportunities.queries import LIST, base
 from crm_api.opportunities.types import Opportunity, OpportunityStage
 from crm_api.permissions import requires
 from crm_api.relay import from_global_id
-from crm_core.errors import DomainError, FieldError
+from crm_api.verbs import lifecycle_fields
 from crm_core.identity.principal import Principal
 from crm_core.opportunities import service
 from crm_core.opportunities.funnel import Funnel
 from crm_core.opportunities.models import Opportunity as Row
 
-MAX_BATCH = 100
-
 
 @strawberry.type
 class OpportunityPayload:
     opportunity: Opportunity | None
-    errors: list[UserError]
-
-
-@strawberry.type
-class OpportunitiesPayload:
-    opportunities: list[Opportunity]
     errors: list[UserError]
 
 
@@ -78,20 +70,6 @@ def _line_keys(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _items(inputs: list[I.CreateOpportunityItemInput]) -> list[tuple[uuid.UUID, Any]]:
-    """Each item's customer and fields; a bad global id names its item (``{i}.customerId``)."""
-    out = []
-    for i, item in enumerate(inputs):
-        try:
-            data = _data(item)
-        except DomainError as exc:
-            raise DomainError(
-                [FieldError(f"{i}.{e.field}", e.code, e.message) for e in exc.errors]
-            ) from None
-        out.append((data.pop("customer_id"), data))
-    return out
-
-
 def _payload(result: tuple[Row | None, list[UserError]]) -> OpportunityPayload:
     row, errors = result
     return OpportunityPayload(
@@ -111,21 +89,18 @@ class OpportunityMutations:
 
         return _payload(await run(info, work))
 
-    @strawberry.mutation(
-        description=f"All or nothing; at most {MAX_BATCH}.",
-        extensions=requires("opportunity:create"),
+    create_opportunities = create_many_under_customer_field(
+        type_name="Opportunity",
+        plural="opportunities",
+        create_input=I.CreateOpportunityInput,
+        gql_type=Opportunity,
+        create_one=lambda info, session, who, customer_pk, data: service.create(
+            session, who, customer_pk, data
+        ),
+        convert=lambda info, row: Opportunity.from_model(row),
+        data_of=_data,
+        permission="opportunity:create",
     )
-    async def create_opportunities(
-        self, info: Info, inputs: list[I.CreateOpportunityItemInput]
-    ) -> OpportunitiesPayload:
-        async def work(session: AsyncSession, who: Principal) -> list[Row]:
-            bounded(inputs, MAX_BATCH, "inputs")
-            return await service.create_many(session, who, _items(inputs))
-
-        rows, errors = await run(info, work, prefix="inputs")
-        return OpportunitiesPayload(
-            opportunities=[Opportunity.from_model(r) for r in rows or []], errors=errors
-        )
 
     @strawberry.mutation(
         description="`stage` moves along the company's funnel; `products` replaces the lines.",
@@ -161,34 +136,17 @@ class OpportunityMutations:
         permission="opportunity:update",
     )
 
-    @strawberry.mutation(
-        description="Soft delete: restorable.", extensions=requires("opportunity:delete")
+    delete_opportunity, restore_opportunity, destroy_opportunity = lifecycle_fields(
+        type_name="Opportunity",
+        payload=OpportunityPayload,
+        destroy_payload=DestroyOpportunityPayload,
+        convert=lambda info, row: Opportunity.from_model(row),
+        soft_delete=service.soft_delete,
+        restore=service.restore,
+        destroy=service.destroy,
+        permission="opportunity",
+        destroy_description="Permanent delete, with its lines and stage history.",
     )
-    async def delete_opportunity(
-        self, info: Info, id: strawberry.ID, version: int | None = None
-    ) -> OpportunityPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.soft_delete(session, who, _pk(id), expected_version=version)
-
-        return _payload(await run(info, work))
-
-    @strawberry.mutation(extensions=requires("opportunity:restore"))
-    async def restore_opportunity(self, info: Info, id: strawberry.ID) -> OpportunityPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.restore(session, who, _pk(id))
-
-        return _payload(await run(info, work))
-
-    @strawberry.mutation(
-        description="Permanent delete, with its lines and stage history.",
-        extensions=requires("opportunity:destroy"),
-    )
-    async def destroy_opportunity(self, info: Info, id: strawberry.ID) -> DestroyOpportunityPayload:
-        async def work(session: AsyncSession, who: Principal) -> uuid.UUID:
-            return await service.destroy(session, who, _pk(id))
-
-        destroyed, errors = await run(info, work)
-        return DestroyOpportunityPayload(destroyed_id=id if destroyed else None, errors=errors)
 
     @strawberry.mutation(
         description="Replace the company's sales funnel. Keys are unique; `won` (100%) and "

@@ -14,6 +14,7 @@ from crm_api.columns import Col, read_fields
 from crm_api.context import Info
 from crm_api.permissions import requires
 from crm_api.products.types import Product
+from crm_api.related import customer_of, user_of
 from crm_api.relay import Node, to_global_id
 from crm_api.users import User
 from crm_core.opportunities import funnel as funnels
@@ -110,10 +111,7 @@ class OpportunityStageChange:
 
     @strawberry.field(description="Who moved it.")
     async def changed_by(self, info: Info) -> User | None:
-        if self._changed_by is None:
-            return None
-        row = await info.context.loaders.user_by_id.load(self._changed_by)
-        return User.from_model(row) if row is not None else None
+        return await user_of(info, self._changed_by)
 
     @classmethod
     def from_model(cls, row: OpportunityStageHistory) -> OpportunityStageChange:
@@ -172,10 +170,7 @@ class Opportunity(Node):
     async def customer(
         self, info: Info
     ) -> Annotated[Customer, strawberry.lazy("crm_api.customers.types")] | None:
-        from crm_api.customers.types import Customer
-
-        row = await info.context.loaders.customer_by_id.load(self._customer_id)
-        return Customer.from_model(row, info.context.mask_personal) if row is not None else None
+        return await customer_of(info, self._customer_id)
 
     @strawberry.field(
         description="The analysed need it answers.", extensions=requires("requirement:read")
@@ -192,10 +187,7 @@ class Opportunity(Node):
 
     @strawberry.field(description="Who works it.")
     async def owner(self, info: Info) -> User | None:
-        if self._owner_id is None:
-            return None
-        row = await info.context.loaders.user_by_id.load(self._owner_id)
-        return User.from_model(row) if row is not None else None
+        return await user_of(info, self._owner_id)
 
     @strawberry.field(description="The products offered, in order.")
     async def products(self, info: Info) -> list[OpportunityLine]:

@@ -18,7 +18,7 @@ from crm_api.orders.types import Order, OrderPayment, OrderRefund
 from crm_api.permissions import requires
 from crm_api.relay import from_global_id
 from crm_core.identity.principal import Principal
-from crm_core.orders import service
+from crm_core.orders import payments
 from crm_core.orders.models import Order as Row
 from crm_core.orders.models import OrderPayment as PaymentRow
 from crm_core.orders.models import OrderRefund as RefundRow
@@ -59,7 +59,7 @@ class OrderMoneyMutations:
         self, info: Info, order_id: strawberry.ID, input: I.RecordPaymentInput
     ) -> RecordPaymentPayload:
         async def work(session: AsyncSession, who: Principal) -> tuple[Row, PaymentRow]:
-            return await service.record_payment(
+            return await payments.record_payment(
                 session, who, _order_pk(order_id), input_data(input)
             )
 
@@ -80,7 +80,7 @@ class OrderMoneyMutations:
     ) -> RecordRefundPayload:
         async def work(session: AsyncSession, who: Principal) -> tuple[Row, RefundRow]:
             data = input_data(input, id_fields=I.MONEY_ID_FIELDS)
-            return await service.record_refund(session, who, _order_pk(order_id), data)
+            return await payments.record_refund(session, who, _order_pk(order_id), data)
 
         result, errors = await run(info, work)
         if result is None:
@@ -97,7 +97,7 @@ class OrderMoneyMutations:
     async def destroy_payment(self, info: Info, id: strawberry.ID) -> DestroyOrderMoneyPayload:
         async def work(session: AsyncSession, who: Principal) -> Row:
             pk = from_global_id(id, expect="OrderPayment")[1]
-            return await service.destroy_payment(session, who, pk)
+            return await payments.destroy_payment(session, who, pk)
 
         order, errors = await run(info, work)
         return DestroyOrderMoneyPayload(
@@ -112,7 +112,7 @@ class OrderMoneyMutations:
     async def destroy_refund(self, info: Info, id: strawberry.ID) -> DestroyOrderMoneyPayload:
         async def work(session: AsyncSession, who: Principal) -> Row:
             pk = from_global_id(id, expect="OrderRefund")[1]
-            return await service.destroy_refund(session, who, pk)
+            return await payments.destroy_refund(session, who, pk)
 
         order, errors = await run(info, work)
         return DestroyOrderMoneyPayload(

@@ -8,33 +8,26 @@ from typing import Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_api.bulk import update_many_field
+from crm_api.bulk import create_many_under_customer_field, update_many_field
 from crm_api.context import Info
 from crm_api.errors import UserError
 from crm_api.inputs import input_data
-from crm_api.mutation import bounded, run
+from crm_api.mutation import run
 from crm_api.orders import inputs as I
 from crm_api.orders.queries import LIST, base
 from crm_api.orders.types import Order
 from crm_api.permissions import requires
 from crm_api.relay import from_global_id
+from crm_api.verbs import lifecycle_fields
 from crm_core.errors import DomainError, FieldError
 from crm_core.identity.principal import Principal
 from crm_core.orders import service
 from crm_core.orders.models import Order as Row
 
-MAX_BATCH = 100
-
 
 @strawberry.type
 class OrderPayload:
     order: Order | None
-    errors: list[UserError]
-
-
-@strawberry.type
-class OrdersPayload:
-    orders: list[Order]
     errors: list[UserError]
 
 
@@ -100,28 +93,18 @@ class OrderMutations:
 
         return _payload(await run(info, work))
 
-    @strawberry.mutation(
-        description=f"Several orders of one customer; all or nothing; at most {MAX_BATCH}.",
-        extensions=requires("order:create"),
+    create_orders = create_many_under_customer_field(
+        type_name="Order",
+        plural="orders",
+        create_input=I.CreateOrderInput,
+        gql_type=Order,
+        create_one=lambda info, session, who, customer_pk, data: service.create(
+            session, who, customer_pk, data
+        ),
+        convert=lambda info, row: Order.from_model(row),
+        data_of=order_data,
+        permission="order:create",
     )
-    async def create_orders(
-        self, info: Info, customer_id: strawberry.ID, inputs: list[I.CreateOrderInput]
-    ) -> OrdersPayload:
-        async def work(session: AsyncSession, who: Principal) -> list[Row]:
-            bounded(inputs, MAX_BATCH, "inputs")
-            customer_pk = _pk(customer_id, "customer_id", "Customer")
-            data = []
-            for i, item in enumerate(inputs):
-                try:
-                    data.append(order_data(item))
-                except DomainError as exc:
-                    raise DomainError(
-                        [FieldError(f"{i}.{e.field}", e.code, e.message) for e in exc.errors]
-                    ) from None
-            return await service.create_many(session, who, customer_pk, data)
-
-        rows, errors = await run(info, work, prefix="inputs")
-        return OrdersPayload(orders=[Order.from_model(r) for r in rows or []], errors=errors)
 
     @strawberry.mutation(extensions=requires("order:update"))
     async def update_order(
@@ -150,34 +133,15 @@ class OrderMutations:
         permission="order:update",
     )
 
-    @strawberry.mutation(
-        description="Soft delete: restorable.", extensions=requires("order:delete")
+    delete_order, restore_order, destroy_order = lifecycle_fields(
+        type_name="Order",
+        payload=OrderPayload,
+        destroy_payload=DestroyOrderPayload,
+        convert=lambda info, row: Order.from_model(row),
+        soft_delete=service.soft_delete,
+        restore=service.restore,
+        destroy=service.destroy,
+        permission="order",
+        restore_description="Refused while another live order has its number.",
+        destroy_description="Permanent delete, with its lines, payments and refunds.",
     )
-    async def delete_order(
-        self, info: Info, id: strawberry.ID, version: int | None = None
-    ) -> OrderPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.soft_delete(session, who, _pk(id), expected_version=version)
-
-        return _payload(await run(info, work))
-
-    @strawberry.mutation(
-        description="Refused while another live order has its number.",
-        extensions=requires("order:restore"),
-    )
-    async def restore_order(self, info: Info, id: strawberry.ID) -> OrderPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.restore(session, who, _pk(id))
-
-        return _payload(await run(info, work))
-
-    @strawberry.mutation(
-        description="Permanent delete, with its lines, payments and refunds.",
-        extensions=requires("order:destroy"),
-    )
-    async def destroy_order(self, info: Info, id: strawberry.ID) -> DestroyOrderPayload:
-        async def work(session: AsyncSession, who: Principal) -> uuid.UUID:
-            return await service.destroy(session, who, _pk(id))
-
-        destroyed, errors = await run(info, work)
-        return DestroyOrderPayload(destroyed_id=id if destroyed else None, errors=errors)

@@ -13,6 +13,7 @@ from crm_api import enums as E
 from crm_api.columns import Col, read_fields
 from crm_api.context import Info
 from crm_api.permissions import requires
+from crm_api.related import customer_of, user_of
 from crm_api.relay import Node, to_global_id
 from crm_api.users import User
 from crm_core.orders.models import Order as M
@@ -185,10 +186,7 @@ class Order(Node):
     async def customer(
         self, info: Info
     ) -> Annotated[Customer, strawberry.lazy("crm_api.customers.types")] | None:
-        from crm_api.customers.types import Customer
-
-        row = await info.context.loaders.customer_by_id.load(self._customer_id)
-        return Customer.from_model(row, info.context.mask_personal) if row is not None else None
+        return await customer_of(info, self._customer_id)
 
     @strawberry.field(
         description="The contract it is placed under, if any.",
@@ -206,10 +204,7 @@ class Order(Node):
 
     @strawberry.field(description="The member responsible for it.")
     async def owner(self, info: Info) -> User | None:
-        if self._owner_id is None:
-            return None
-        row = await info.context.loaders.user_by_id.load(self._owner_id)
-        return User.from_model(row) if row is not None else None
+        return await user_of(info, self._owner_id)
 
     @strawberry.field(description="Its lines, in order.")
     async def lines(self, info: Info) -> list[OrderLine]:

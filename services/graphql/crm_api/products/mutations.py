@@ -17,6 +17,7 @@ from crm_api.products import inputs as I
 from crm_api.products.queries import LIST, base
 from crm_api.products.types import Product
 from crm_api.relay import from_global_id
+from crm_api.verbs import lifecycle_fields
 from crm_core.identity.principal import Principal
 from crm_core.products import service
 from crm_core.products.models import Product as Row
@@ -106,32 +107,15 @@ class ProductMutations:
         permission="product:update",
     )
 
-    @strawberry.mutation(
-        description="Soft delete: restorable; lines naming it keep it.",
-        extensions=requires("product:delete"),
+    delete_product, restore_product, destroy_product = lifecycle_fields(
+        type_name="Product",
+        payload=ProductPayload,
+        destroy_payload=DestroyProductPayload,
+        convert=lambda info, row: Product.from_model(row),
+        soft_delete=service.soft_delete,
+        restore=service.restore,
+        destroy=service.destroy,
+        permission="product",
+        delete_description="Soft delete: restorable; lines naming it keep it.",
+        destroy_description="Permanent delete; refused while opportunity or order lines name it.",
     )
-    async def delete_product(
-        self, info: Info, id: strawberry.ID, version: int | None = None
-    ) -> ProductPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.soft_delete(session, who, _pk(id), expected_version=version)
-
-        return _payload(await run(info, work))
-
-    @strawberry.mutation(extensions=requires("product:restore"))
-    async def restore_product(self, info: Info, id: strawberry.ID) -> ProductPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.restore(session, who, _pk(id))
-
-        return _payload(await run(info, work))
-
-    @strawberry.mutation(
-        description="Permanent delete; refused while opportunity or order lines name it.",
-        extensions=requires("product:destroy"),
-    )
-    async def destroy_product(self, info: Info, id: strawberry.ID) -> DestroyProductPayload:
-        async def work(session: AsyncSession, who: Principal) -> uuid.UUID:
-            return await service.destroy(session, who, _pk(id))
-
-        destroyed, errors = await run(info, work)
-        return DestroyProductPayload(destroyed_id=id if destroyed else None, errors=errors)

@@ -76,11 +76,6 @@ class CreateRequirementAnalysisInput(RequirementAnalysisFieldsInput):
     summary: str
 
 
-@strawberry.input(description="One analysis of a batch: its customer with the fields.")
-class CreateRequirementAnalysisItemInput(CreateRequirementAnalysisInput):
-    customer_id: strawberry.ID
-
-
 @strawberry.input
 class UpdateRequirementAnalysisInput(RequirementAnalysisFieldsInput):
     summary: str | None = UNSET

@@ -3,38 +3,29 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_api.bulk import update_many_field
+from crm_api.bulk import create_many_under_customer_field, update_many_field
 from crm_api.context import Info
 from crm_api.errors import UserError
 from crm_api.inputs import input_data
-from crm_api.mutation import bounded, run
+from crm_api.mutation import run
 from crm_api.permissions import requires
 from crm_api.relay import from_global_id
 from crm_api.requirements import inputs as I
 from crm_api.requirements.queries import LIST, base
 from crm_api.requirements.types import RequirementAnalysis
-from crm_core.errors import DomainError, FieldError
+from crm_api.verbs import lifecycle_fields
 from crm_core.identity.principal import Principal
 from crm_core.requirements import service
 from crm_core.requirements.models import RequirementAnalysis as Row
-
-MAX_BATCH = 100
 
 
 @strawberry.type
 class RequirementAnalysisPayload:
     requirement_analysis: RequirementAnalysis | None
-    errors: list[UserError]
-
-
-@strawberry.type
-class RequirementAnalysesPayload:
-    requirement_analyses: list[RequirementAnalysis]
     errors: list[UserError]
 
 
@@ -56,20 +47,6 @@ def _payload(result: tuple[Row | None, list[UserError]]) -> RequirementAnalysisP
     )
 
 
-def _items(inputs: list[I.CreateRequirementAnalysisItemInput]) -> list[tuple[uuid.UUID, Any]]:
-    """Each item's customer and fields; a bad global id names its item (``{i}.customerId``)."""
-    out = []
-    for i, item in enumerate(inputs):
-        try:
-            data = input_data(item, id_fields=I.ID_FIELDS)
-        except DomainError as exc:
-            raise DomainError(
-                [FieldError(f"{i}.{e.field}", e.code, e.message) for e in exc.errors]
-            ) from None
-        out.append((data.pop("customer_id"), data))
-    return out
-
-
 @strawberry.type
 class RequirementAnalysisMutations:
     @strawberry.mutation(extensions=requires("requirement:create"))
@@ -83,22 +60,18 @@ class RequirementAnalysisMutations:
 
         return _payload(await run(info, work))
 
-    @strawberry.mutation(
-        description=f"All or nothing; at most {MAX_BATCH}.",
-        extensions=requires("requirement:create"),
+    create_requirement_analyses = create_many_under_customer_field(
+        type_name="RequirementAnalysis",
+        plural="requirementAnalyses",
+        create_input=I.CreateRequirementAnalysisInput,
+        gql_type=RequirementAnalysis,
+        create_one=lambda info, session, who, customer_pk, data: service.create(
+            session, who, customer_pk, data
+        ),
+        convert=lambda info, row: RequirementAnalysis.from_model(row),
+        id_fields=I.ID_FIELDS,
+        permission="requirement:create",
     )
-    async def create_requirement_analyses(
-        self, info: Info, inputs: list[I.CreateRequirementAnalysisItemInput]
-    ) -> RequirementAnalysesPayload:
-        async def work(session: AsyncSession, who: Principal) -> list[Row]:
-            bounded(inputs, MAX_BATCH, "inputs")
-            return await service.create_many(session, who, _items(inputs))
-
-        rows, errors = await run(info, work, prefix="inputs")
-        return RequirementAnalysesPayload(
-            requirement_analyses=[RequirementAnalysis.from_model(r) for r in rows or []],
-            errors=errors,
-        )
 
     @strawberry.mutation(extensions=requires("requirement:update"))
     async def update_requirement_analysis(
@@ -130,37 +103,16 @@ class RequirementAnalysisMutations:
         permission="requirement:update",
     )
 
-    @strawberry.mutation(
-        description="Soft delete: restorable.", extensions=requires("requirement:delete")
-    )
-    async def delete_requirement_analysis(
-        self, info: Info, id: strawberry.ID, version: int | None = None
-    ) -> RequirementAnalysisPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.soft_delete(session, who, _pk(id), expected_version=version)
-
-        return _payload(await run(info, work))
-
-    @strawberry.mutation(extensions=requires("requirement:restore"))
-    async def restore_requirement_analysis(
-        self, info: Info, id: strawberry.ID
-    ) -> RequirementAnalysisPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.restore(session, who, _pk(id))
-
-        return _payload(await run(info, work))
-
-    @strawberry.mutation(
-        description="Permanent delete; opportunities that name it lose the link.",
-        extensions=requires("requirement:destroy"),
-    )
-    async def destroy_requirement_analysis(
-        self, info: Info, id: strawberry.ID
-    ) -> DestroyRequirementAnalysisPayload:
-        async def work(session: AsyncSession, who: Principal) -> uuid.UUID:
-            return await service.destroy(session, who, _pk(id))
-
-        destroyed, errors = await run(info, work)
-        return DestroyRequirementAnalysisPayload(
-            destroyed_id=id if destroyed else None, errors=errors
+    delete_requirement_analysis, restore_requirement_analysis, destroy_requirement_analysis = (
+        lifecycle_fields(
+            type_name="RequirementAnalysis",
+            payload=RequirementAnalysisPayload,
+            destroy_payload=DestroyRequirementAnalysisPayload,
+            convert=lambda info, row: RequirementAnalysis.from_model(row),
+            soft_delete=service.soft_delete,
+            restore=service.restore,
+            destroy=service.destroy,
+            permission="requirement",
+            destroy_description="Permanent delete; opportunities that name it lose the link.",
         )
+    )

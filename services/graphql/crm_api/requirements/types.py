@@ -12,6 +12,7 @@ from crm_api import enums as E
 from crm_api.columns import Col, read_fields
 from crm_api.context import Info
 from crm_api.permissions import requires
+from crm_api.related import contact_of, customer_of, user_of
 from crm_api.relay import Node, to_global_id
 from crm_api.users import User
 from crm_core.requirements.models import RequirementAnalysis as M
@@ -84,25 +85,14 @@ class RequirementAnalysis(Node):
     async def customer(
         self, info: Info
     ) -> Annotated[Customer, strawberry.lazy("crm_api.customers.types")] | None:
-        from crm_api.customers.types import Customer
-
-        row = await info.context.loaders.customer_by_id.load(self._customer_id)
-        return Customer.from_model(row, info.context.mask_personal) if row is not None else None
+        return await customer_of(info, self._customer_id)
 
     @strawberry.field(description="Who expressed it.", extensions=requires("contact:read"))
     async def contact(
         self, info: Info
     ) -> Annotated[Contact, strawberry.lazy("crm_api.contacts.types")] | None:
-        from crm_api.contacts.types import Contact
-
-        if self._contact_id is None:
-            return None
-        row = await info.context.loaders.contact_by_id.load(self._contact_id)
-        return Contact.from_model(row, info.context.mask_personal) if row is not None else None
+        return await contact_of(info, self._contact_id)
 
     @strawberry.field(description="Who analyses and follows it.")
     async def owner(self, info: Info) -> User | None:
-        if self._owner_id is None:
-            return None
-        row = await info.context.loaders.user_by_id.load(self._owner_id)
-        return User.from_model(row) if row is not None else None
+        return await user_of(info, self._owner_id)

@@ -21,6 +21,7 @@ from crm_api.permissions import requires
 from crm_api.relay import from_global_id
 from crm_api.segments import inputs as I
 from crm_api.segments.types import Segment
+from crm_api.verbs import lifecycle_fields
 from crm_core.identity.principal import Principal
 from crm_core.segments import service
 from crm_core.segments.models import Segment as Row
@@ -134,28 +135,13 @@ class SegmentMutations:
 
         return _payload(await run(info, work))
 
-    @strawberry.mutation(
-        description="Soft delete: restorable.", extensions=requires("segment:delete")
+    delete_segment, restore_segment, destroy_segment = lifecycle_fields(
+        type_name="Segment",
+        payload=SegmentPayload,
+        destroy_payload=DestroySegmentPayload,
+        convert=lambda info, row: Segment.from_model(row),
+        soft_delete=service.soft_delete,
+        restore=service.restore,
+        destroy=service.destroy,
+        permission="segment",
     )
-    async def delete_segment(
-        self, info: Info, id: strawberry.ID, version: int | None = None
-    ) -> SegmentPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.soft_delete(session, who, _pk(id), expected_version=version)
-
-        return _payload(await run(info, work))
-
-    @strawberry.mutation(extensions=requires("segment:restore"))
-    async def restore_segment(self, info: Info, id: strawberry.ID) -> SegmentPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.restore(session, who, _pk(id))
-
-        return _payload(await run(info, work))
-
-    @strawberry.mutation(description="Permanent delete.", extensions=requires("segment:destroy"))
-    async def destroy_segment(self, info: Info, id: strawberry.ID) -> DestroySegmentPayload:
-        async def work(session: AsyncSession, who: Principal) -> uuid.UUID:
-            return await service.destroy(session, who, _pk(id))
-
-        destroyed, errors = await run(info, work)
-        return DestroySegmentPayload(destroyed_id=id if destroyed else None, errors=errors)

@@ -18,6 +18,7 @@ from crm_api.customers.queries import LIST as CUSTOMERS
 from crm_api.customers.types import Customer
 from crm_api.listing import ListArgs, list_connection
 from crm_api.permissions import requires
+from crm_api.related import user_of
 from crm_api.relay import Connection, Node, to_global_id
 from crm_api.users import User
 from crm_core.customers import repository as customers_repo
@@ -78,8 +79,7 @@ class Segment(Node):
 
     @strawberry.field(description="Who saved it.")
     async def owner(self, info: Info) -> User | None:
-        row = await info.context.loaders.user_by_id.load(self._owner_id)
-        return User.from_model(row) if row is not None else None
+        return await user_of(info, self._owner_id)
 
     @strawberry.field(
         description="Live customers in your data scope matching the filter now (batched: a page "

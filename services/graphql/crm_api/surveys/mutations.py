@@ -17,6 +17,7 @@ from crm_api.relay import from_global_id
 from crm_api.surveys import inputs as I
 from crm_api.surveys.queries import LIST, base
 from crm_api.surveys.types import SurveyTemplate
+from crm_api.verbs import lifecycle_fields
 from crm_core.identity.principal import Principal
 from crm_core.surveys import service
 from crm_core.surveys.models import SurveyTemplate as Row
@@ -110,33 +111,14 @@ class SurveyMutations:
         permission="survey:update",
     )
 
-    @strawberry.mutation(
-        description="Soft delete: restorable.", extensions=requires("survey:delete")
+    delete_survey_template, restore_survey_template, destroy_survey_template = lifecycle_fields(
+        type_name="SurveyTemplate",
+        payload=SurveyTemplatePayload,
+        destroy_payload=DestroySurveyTemplatePayload,
+        convert=lambda info, row: SurveyTemplate.from_model(row),
+        soft_delete=service.soft_delete,
+        restore=service.restore,
+        destroy=service.destroy,
+        permission="survey",
+        restore_description="Refused for an active template while another is active for its trigger.",
     )
-    async def delete_survey_template(
-        self, info: Info, id: strawberry.ID, version: int | None = None
-    ) -> SurveyTemplatePayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.soft_delete(session, who, _pk(id), expected_version=version)
-
-        return _payload(await run(info, work))
-
-    @strawberry.mutation(
-        description="Refused for an active template while another is active for its trigger.",
-        extensions=requires("survey:restore"),
-    )
-    async def restore_survey_template(self, info: Info, id: strawberry.ID) -> SurveyTemplatePayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.restore(session, who, _pk(id))
-
-        return _payload(await run(info, work))
-
-    @strawberry.mutation(description="Permanent delete.", extensions=requires("survey:destroy"))
-    async def destroy_survey_template(
-        self, info: Info, id: strawberry.ID
-    ) -> DestroySurveyTemplatePayload:
-        async def work(session: AsyncSession, who: Principal) -> uuid.UUID:
-            return await service.destroy(session, who, _pk(id))
-
-        destroyed, errors = await run(info, work)
-        return DestroySurveyTemplatePayload(destroyed_id=id if destroyed else None, errors=errors)

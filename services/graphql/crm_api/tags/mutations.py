@@ -18,6 +18,7 @@ from crm_api.relay import from_global_id
 from crm_api.tags import inputs as I
 from crm_api.tags.queries import LIST, base
 from crm_api.tags.types import Tag
+from crm_api.verbs import lifecycle_fields
 from crm_core.customers.models import Customer as CustomerRow
 from crm_core.identity.principal import Principal
 from crm_core.tags import service
@@ -133,35 +134,18 @@ class TagMutations:
         permission="tag:update",
     )
 
-    @strawberry.mutation(
-        description="Soft delete: restorable; customers keep the tag meanwhile.",
-        extensions=requires("tag:delete"),
+    delete_tag, restore_tag, destroy_tag = lifecycle_fields(
+        type_name="Tag",
+        payload=TagPayload,
+        destroy_payload=DestroyTagPayload,
+        convert=lambda info, row: Tag.from_model(row),
+        soft_delete=service.soft_delete,
+        restore=service.restore,
+        destroy=service.destroy,
+        permission="tag",
+        delete_description="Soft delete: restorable; customers keep the tag meanwhile.",
+        destroy_description="Permanent delete; the tag is removed from every customer carrying it.",
     )
-    async def delete_tag(
-        self, info: Info, id: strawberry.ID, version: int | None = None
-    ) -> TagPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.soft_delete(session, who, _pk(id), expected_version=version)
-
-        return _payload(await run(info, work))
-
-    @strawberry.mutation(extensions=requires("tag:restore"))
-    async def restore_tag(self, info: Info, id: strawberry.ID) -> TagPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.restore(session, who, _pk(id))
-
-        return _payload(await run(info, work))
-
-    @strawberry.mutation(
-        description="Permanent delete; the tag is removed from every customer carrying it.",
-        extensions=requires("tag:destroy"),
-    )
-    async def destroy_tag(self, info: Info, id: strawberry.ID) -> DestroyTagPayload:
-        async def work(session: AsyncSession, who: Principal) -> uuid.UUID:
-            return await service.destroy(session, who, _pk(id))
-
-        destroyed, errors = await run(info, work)
-        return DestroyTagPayload(destroyed_id=id if destroyed else None, errors=errors)
 
     @strawberry.mutation(
         description=f"Put a tag on customers in your data scope (all or nothing, at most "

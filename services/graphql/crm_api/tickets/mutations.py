@@ -17,6 +17,7 @@ from crm_api.relay import from_global_id
 from crm_api.tickets import inputs as I
 from crm_api.tickets.queries import LIST, base
 from crm_api.tickets.types import ServiceTicket
+from crm_api.verbs import lifecycle_fields
 from crm_core.identity.principal import Principal
 from crm_core.tickets import service
 from crm_core.tickets.models import ServiceTicket as Row
@@ -74,6 +75,7 @@ class ServiceTicketMutations:
 
     create_service_tickets = create_many_under_customer_field(
         type_name="ServiceTicket",
+        plural="serviceTickets",
         create_input=I.CreateServiceTicketInput,
         gql_type=ServiceTicket,
         create_one=lambda info, session, who, customer_pk, data: service.create(
@@ -99,30 +101,13 @@ class ServiceTicketMutations:
         permission="ticket:update",
     )
 
-    @strawberry.mutation(
-        description="Soft delete: restorable.", extensions=requires("ticket:delete")
+    delete_service_ticket, restore_service_ticket, destroy_service_ticket = lifecycle_fields(
+        type_name="ServiceTicket",
+        payload=ServiceTicketPayload,
+        destroy_payload=DestroyServiceTicketPayload,
+        convert=lambda info, row: ServiceTicket.from_model(row),
+        soft_delete=service.soft_delete,
+        restore=service.restore,
+        destroy=service.destroy,
+        permission="ticket",
     )
-    async def delete_service_ticket(
-        self, info: Info, id: strawberry.ID, version: int | None = None
-    ) -> ServiceTicketPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.soft_delete(session, who, _pk(id), expected_version=version)
-
-        return _payload(await run(info, work))
-
-    @strawberry.mutation(extensions=requires("ticket:restore"))
-    async def restore_service_ticket(self, info: Info, id: strawberry.ID) -> ServiceTicketPayload:
-        async def work(session: AsyncSession, who: Principal) -> Row:
-            return await service.restore(session, who, _pk(id))
-
-        return _payload(await run(info, work))
-
-    @strawberry.mutation(description="Permanent delete.", extensions=requires("ticket:destroy"))
-    async def destroy_service_ticket(
-        self, info: Info, id: strawberry.ID
-    ) -> DestroyServiceTicketPayload:
-        async def work(session: AsyncSession, who: Principal) -> uuid.UUID:
-            return await service.destroy(session, who, _pk(id))
-
-        destroyed, errors = await run(info, work)
-        return DestroyServiceTicketPayload(destroyed_id=id if destroyed else None, errors=errors)

@@ -74,11 +74,6 @@ class CreateVisitPlanInput(VisitPlanFieldsInput):
     purpose: str
 
 
-@strawberry.input(description="One plan of a `createVisitPlans` batch, with its customer.")
-class CreateVisitPlansItem(CreateVisitPlanInput):
-    customer_id: strawberry.ID
-
-
 @strawberry.input
 class UpdateVisitPlanInput(VisitPlanFieldsInput):
     planned_at: datetime.datetime | None = UNSET
@@ -156,11 +151,6 @@ class VisitRecordFieldsInput:
 @strawberry.input
 class CreateVisitRecordInput(VisitRecordFieldsInput):
     outcome: E.VisitOutcomeEnum
-
-
-@strawberry.input(description="One record of a `createVisitRecords` batch, with its customer.")
-class CreateVisitRecordsItem(CreateVisitRecordInput):
-    customer_id: strawberry.ID
 
 
 @strawberry.input

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_api.activities.mutations import indexed
-from crm_api.bulk import update_many_field
+from crm_api.bulk import create_many_under_customer_field, update_many_field
 from crm_api.context import Info
 from crm_api.errors import UserError
 from crm_api.inputs import input_data
-from crm_api.mutation import bounded, run
+from crm_api.mutation import run
 from crm_api.permissions import requires
 from crm_api.relay import from_global_id
+from crm_api.verbs import lifecycle_fields
 from crm_api.visits import inputs as I
 from crm_api.visits.queries import PLANS, RECORDS, plan_base, record_base
 from crm_api.visits.types import VisitPlan, VisitRecord
@@ -23,8 +22,6 @@ from crm_core.identity.principal import Principal
 from crm_core.visits import service
 from crm_core.visits.models import VisitPlan as PlanRow
 from crm_core.visits.models import VisitRecord as RecordRow
-
-MAX_BATCH = 100
 
 
 @strawberry.type
@@ -34,20 +31,8 @@ class VisitPlanPayload:
 
 
 @strawberry.type
-class VisitPlansPayload:
-    visit_plans: list[VisitPlan]
-    errors: list[UserError]
-
-
-@strawberry.type
 class VisitRecordPayload:
     visit_record: VisitRecord | None
-    errors: list[UserError]
-
-
-@strawberry.type
-class VisitRecordsPayload:
-    visit_records: list[VisitRecord]
     errors: list[UserError]
 
 
@@ -75,14 +60,6 @@ def _record(result: tuple[RecordRow | None, list[UserError]]) -> VisitRecordPayl
     )
 
 
-def _batch(inputs: list[Any], id_fields: dict[str, str]) -> list[tuple[uuid.UUID, dict[str, Any]]]:
-    items = []
-    for n, item in enumerate(inputs):
-        data = indexed(n, item, {**id_fields, "customer_id": "Customer"})
-        items.append((data.pop("customer_id"), data))
-    return items
-
-
 @strawberry.type
 class VisitMutations:
     @strawberry.mutation(extensions=requires("visit_plan:create"))
@@ -96,21 +73,18 @@ class VisitMutations:
 
         return _plan(await run(info, work))
 
-    @strawberry.mutation(
-        description=f"All or nothing; at most {MAX_BATCH}.",
-        extensions=requires("visit_plan:create"),
+    create_visit_plans = create_many_under_customer_field(
+        type_name="VisitPlan",
+        plural="visitPlans",
+        create_input=I.CreateVisitPlanInput,
+        gql_type=VisitPlan,
+        create_one=lambda info, session, who, customer_pk, data: service.create_plan(
+            session, who, customer_pk, data
+        ),
+        convert=lambda info, row: VisitPlan.from_model(row),
+        id_fields=I.PLAN_ID_FIELDS,
+        permission="visit_plan:create",
     )
-    async def create_visit_plans(
-        self, info: Info, inputs: list[I.CreateVisitPlansItem]
-    ) -> VisitPlansPayload:
-        async def work(session: AsyncSession, who: Principal) -> list[PlanRow]:
-            bounded(inputs, MAX_BATCH, "inputs")
-            return await service.create_plans(session, who, _batch(inputs, I.PLAN_ID_FIELDS))
-
-        rows, errors = await run(info, work, prefix="inputs")
-        return VisitPlansPayload(
-            visit_plans=[VisitPlan.from_model(r) for r in rows or []], errors=errors
-        )
 
     @strawberry.mutation(extensions=requires("visit_plan:update"))
     async def update_visit_plan(
@@ -144,36 +118,17 @@ class VisitMutations:
         permission="visit_plan:update",
     )
 
-    @strawberry.mutation(
-        description="Soft delete: restorable.", extensions=requires("visit_plan:delete")
+    delete_visit_plan, restore_visit_plan, destroy_visit_plan = lifecycle_fields(
+        type_name="VisitPlan",
+        payload=VisitPlanPayload,
+        destroy_payload=DestroyVisitPayload,
+        convert=lambda info, row: VisitPlan.from_model(row),
+        soft_delete=service.soft_delete_plan,
+        restore=service.restore_plan,
+        destroy=service.destroy_plan,
+        permission="visit_plan",
+        destroy_description="Permanent delete; its visit record stays, without the plan.",
     )
-    async def delete_visit_plan(
-        self, info: Info, id: strawberry.ID, version: int | None = None
-    ) -> VisitPlanPayload:
-        async def work(session: AsyncSession, who: Principal) -> PlanRow:
-            return await service.soft_delete_plan(
-                session, who, _pk(id, "VisitPlan"), expected_version=version
-            )
-
-        return _plan(await run(info, work))
-
-    @strawberry.mutation(extensions=requires("visit_plan:restore"))
-    async def restore_visit_plan(self, info: Info, id: strawberry.ID) -> VisitPlanPayload:
-        async def work(session: AsyncSession, who: Principal) -> PlanRow:
-            return await service.restore_plan(session, who, _pk(id, "VisitPlan"))
-
-        return _plan(await run(info, work))
-
-    @strawberry.mutation(
-        description="Permanent delete; its visit record stays, without the plan.",
-        extensions=requires("visit_plan:destroy"),
-    )
-    async def destroy_visit_plan(self, info: Info, id: strawberry.ID) -> DestroyVisitPayload:
-        async def work(session: AsyncSession, who: Principal) -> uuid.UUID:
-            return await service.destroy_plan(session, who, _pk(id, "VisitPlan"))
-
-        destroyed, errors = await run(info, work)
-        return DestroyVisitPayload(destroyed_id=id if destroyed else None, errors=errors)
 
     @strawberry.mutation(
         description="Record a visit; naming `planId` marks that plan DONE in the same transaction.",
@@ -189,21 +144,18 @@ class VisitMutations:
 
         return _record(await run(info, work))
 
-    @strawberry.mutation(
-        description=f"All or nothing; at most {MAX_BATCH}.",
-        extensions=requires("visit_record:create"),
+    create_visit_records = create_many_under_customer_field(
+        type_name="VisitRecord",
+        plural="visitRecords",
+        create_input=I.CreateVisitRecordInput,
+        gql_type=VisitRecord,
+        create_one=lambda info, session, who, customer_pk, data: service.create_record(
+            session, who, customer_pk, data
+        ),
+        convert=lambda info, row: VisitRecord.from_model(row),
+        id_fields=I.RECORD_ID_FIELDS,
+        permission="visit_record:create",
     )
-    async def create_visit_records(
-        self, info: Info, inputs: list[I.CreateVisitRecordsItem]
-    ) -> VisitRecordsPayload:
-        async def work(session: AsyncSession, who: Principal) -> list[RecordRow]:
-            bounded(inputs, MAX_BATCH, "inputs")
-            return await service.create_records(session, who, _batch(inputs, I.RECORD_ID_FIELDS))
-
-        rows, errors = await run(info, work, prefix="inputs")
-        return VisitRecordsPayload(
-            visit_records=[VisitRecord.from_model(r) for r in rows or []], errors=errors
-        )
 
     @strawberry.mutation(extensions=requires("visit_record:update"))
     async def update_visit_record(
@@ -237,32 +189,13 @@ class VisitMutations:
         permission="visit_record:update",
     )
 
-    @strawberry.mutation(
-        description="Soft delete: restorable.", extensions=requires("visit_record:delete")
+    delete_visit_record, restore_visit_record, destroy_visit_record = lifecycle_fields(
+        type_name="VisitRecord",
+        payload=VisitRecordPayload,
+        destroy_payload=DestroyVisitPayload,
+        convert=lambda info, row: VisitRecord.from_model(row),
+        soft_delete=service.soft_delete_record,
+        restore=service.restore_record,
+        destroy=service.destroy_record,
+        permission="visit_record",
     )
-    async def delete_visit_record(
-        self, info: Info, id: strawberry.ID, version: int | None = None
-    ) -> VisitRecordPayload:
-        async def work(session: AsyncSession, who: Principal) -> RecordRow:
-            return await service.soft_delete_record(
-                session, who, _pk(id, "VisitRecord"), expected_version=version
-            )
-
-        return _record(await run(info, work))
-
-    @strawberry.mutation(extensions=requires("visit_record:restore"))
-    async def restore_visit_record(self, info: Info, id: strawberry.ID) -> VisitRecordPayload:
-        async def work(session: AsyncSession, who: Principal) -> RecordRow:
-            return await service.restore_record(session, who, _pk(id, "VisitRecord"))
-
-        return _record(await run(info, work))
-
-    @strawberry.mutation(
-        description="Permanent delete.", extensions=requires("visit_record:destroy")
-    )
-    async def destroy_visit_record(self, info: Info, id: strawberry.ID) -> DestroyVisitPayload:
-        async def work(session: AsyncSession, who: Principal) -> uuid.UUID:
-            return await service.destroy_record(session, who, _pk(id, "VisitRecord"))
-
-        destroyed, errors = await run(info, work)
-        return DestroyVisitPayload(destroyed_id=id if destroyed else None, errors=errors)

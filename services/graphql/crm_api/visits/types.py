@@ -13,6 +13,7 @@ from crm_api import enums as E
 from crm_api.columns import Col, read_fields
 from crm_api.context import Info
 from crm_api.permissions import requires
+from crm_api.related import contact_of, customer_of, user_of
 from crm_api.relay import Node, to_global_id
 from crm_api.users import User
 from crm_core.visits.models import OUTCOME_LABELS, VisitOutcome
@@ -63,29 +64,6 @@ RECORD_HIDDEN: dict[str, Col] = {
 }
 
 
-async def _customer(info: Info, pk: uuid.UUID) -> Customer | None:
-    from crm_api.customers.types import Customer
-
-    row = await info.context.loaders.customer_by_id.load(pk)
-    return Customer.from_model(row, info.context.mask_personal) if row is not None else None
-
-
-async def _contact(info: Info, pk: uuid.UUID | None) -> Contact | None:
-    from crm_api.contacts.types import Contact
-
-    if pk is None:
-        return None
-    row = await info.context.loaders.contact_by_id.load(pk)
-    return Contact.from_model(row, info.context.mask_personal) if row is not None else None
-
-
-async def _user(info: Info, pk: uuid.UUID | None) -> User | None:
-    if pk is None:
-        return None
-    row = await info.context.loaders.user_by_id.load(pk)
-    return User.from_model(row) if row is not None else None
-
-
 @strawberry.type(description="A planned visit to a customer (客户联络计划): when, why, where, who.")
 class VisitPlan(Node):
     planned_at: datetime.datetime
@@ -119,17 +97,17 @@ class VisitPlan(Node):
     async def customer(
         self, info: Info
     ) -> Annotated[Customer, strawberry.lazy("crm_api.customers.types")] | None:
-        return await _customer(info, self._customer_id)
+        return await customer_of(info, self._customer_id)
 
     @strawberry.field(description="The person to see.", extensions=requires("contact:read"))
     async def contact(
         self, info: Info
     ) -> Annotated[Contact, strawberry.lazy("crm_api.contacts.types")] | None:
-        return await _contact(info, self._contact_id)
+        return await contact_of(info, self._contact_id)
 
     @strawberry.field(description="Who visits.")
     async def visitor(self, info: Info) -> User | None:
-        return await _user(info, self._visitor_id)
+        return await user_of(info, self._visitor_id)
 
     @strawberry.field(
         description="The report of the visit that carried out this plan, once recorded.",
@@ -185,17 +163,17 @@ class VisitRecord(Node):
     async def customer(
         self, info: Info
     ) -> Annotated[Customer, strawberry.lazy("crm_api.customers.types")] | None:
-        return await _customer(info, self._customer_id)
+        return await customer_of(info, self._customer_id)
 
     @strawberry.field(description="The person seen.", extensions=requires("contact:read"))
     async def contact(
         self, info: Info
     ) -> Annotated[Contact, strawberry.lazy("crm_api.contacts.types")] | None:
-        return await _contact(info, self._contact_id)
+        return await contact_of(info, self._contact_id)
 
     @strawberry.field(description="Who visited.")
     async def visitor(self, info: Info) -> User | None:
-        return await _user(info, self._visitor_id)
+        return await user_of(info, self._visitor_id)
 
     @strawberry.field(
         description="The plan this visit carried out, if any.",

@@ -1,0 +1,1 @@
+"""GraphQL and HTTP of imports, exports and their files."""

@@ -1,0 +1,1 @@
+"""Files of a tenant: uploads to import, error reports and exports to download."""

@@ -1,0 +1,1 @@
+"""Imports of customers, contacts, leads, products and orders from CSV and Excel files."""
