@@ -64,26 +64,19 @@ class TimelinePage:
     total_count: int
 
 
-def _simple(kind: str, model: Any, at: Any) -> Callable[[uuid.UUID, str], Rows]:
+def _simple(
+    kind: str, model: Any, at: Any, *, dated: bool = False
+) -> Callable[[uuid.UUID, str], Rows]:
+    """A kind read straight off its table; a ``dated`` one (a calendar date) is placed at midnight
+    in the company's time zone."""
+
     def build(customer_id: uuid.UUID, tz: str) -> Rows:
+        when = func.timezone(tz, cast(at, DateTime)) if dated else at
         return select(
             literal(kind).label("kind"),
             model.id.label("id"),
             model.id.label("ref_id"),
-            at.label("at"),
-            cast(null(), String).label("detail"),
-        ).where(model.customer_id == customer_id, model.deleted_at.is_(None))
-
-    return build
-
-
-def _dated(kind: str, model: Any, day: Any) -> Callable[[uuid.UUID, str], Rows]:
-    def build(customer_id: uuid.UUID, tz: str) -> Rows:
-        return select(
-            literal(kind).label("kind"),
-            model.id.label("id"),
-            model.id.label("ref_id"),
-            func.timezone(tz, cast(day, DateTime)).label("at"),
+            when.label("at"),
             cast(null(), String).label("detail"),
         ).where(model.customer_id == customer_id, model.deleted_at.is_(None))
 
@@ -128,8 +121,10 @@ SOURCES: dict[str, Callable[[uuid.UUID, str], Rows]] = {
     "complaint": _simple("complaint", Complaint, Complaint.received_at),
     "ticket": _simple("ticket", ServiceTicket, ServiceTicket.requested_at),
     "stage_change": _stage_changes,
-    "contract": _dated("contract", Contract, func.coalesce(Contract.signed_on, Contract.starts_on)),
-    "order": _dated("order", Order, Order.ordered_on),
+    "contract": _simple(
+        "contract", Contract, func.coalesce(Contract.signed_on, Contract.starts_on), dated=True
+    ),
+    "order": _simple("order", Order, Order.ordered_on, dated=True),
     "visit": _simple("visit", VisitRecord, VisitRecord.visited_at),
     "survey_response": _survey_responses,
 }

@@ -11,7 +11,6 @@ import enum
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -190,10 +189,5 @@ async def aggregate(
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, datetime):
-        return value.date() if value.time() == datetime.min.time() else value
-    if isinstance(value, date):
-        return value
-    return value
+    # Buckets come back as dates (the key is cast to DATE); enums as their stored value.
+    return value.value if isinstance(value, enum.Enum) else value
