@@ -66,6 +66,13 @@ class AuthSettings(BaseModel):
     login_failure_window_seconds: float = Field(
         3_600.0, gt=0, le=7 * 86_400, description="Failures are forgotten after this long quiet"
     )
+    invitation_ttl_seconds: int = Field(
+        7 * 86_400, ge=3_600, le=90 * 86_400, description="How long a member invitation works"
+    )
+    invitation_url: str = Field(
+        "http://127.0.0.1:8000/invite",
+        description="Base of the invitation link; the token is appended as /<token>",
+    )
     reset_requests_free: int = Field(
         3, ge=1, le=100, description="Reset mails per e-mail per window before they are held back"
     )
@@ -120,8 +127,8 @@ class WorkerSettings(BaseModel):
     shutdown_grace_seconds: int = Field(
         30, ge=1, le=3_600, description="On SIGTERM, how long running messages may take to finish"
     )
-    cleansing_interval_seconds: int = Field(
-        3_600, ge=10, le=7 * 86_400, description="Scheduler: one whole-tenant cleansing per period"
+    scheduler_tick_seconds: int = Field(
+        60, ge=1, le=3_600, description="Scheduler: how often per-tenant schedules are checked"
     )
     health_port: int = Field(
         0,
@@ -238,6 +245,10 @@ class MailSettings(BaseModel):
         description="A mail 'sending' this long is sent again (same Message-ID)",
     )
     dev_sink: bool = Field(True, description="crm up (development): run a local SMTP sink")
+    unsubscribe_url: str = Field(
+        "http://127.0.0.1:8000/u",
+        description="Base of the unsubscribe link of notifications; the token is appended",
+    )
 
 
 class SurveySettings(BaseModel):

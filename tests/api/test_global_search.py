@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from crmtest import make_tenant
-from gqldocs import CREATE_CONTACT, create_customer
+from gqldocs import CREATE_CONTACT, UPDATE, create_customer
 
 SEARCH = """
 query($q: String!, $kinds: [SearchKind!], $first: Int! = 10) {
@@ -87,9 +87,9 @@ async def test_bad_queries_and_statement_count(world, count_statements) -> None:
         await world["admin"](SEARCH, {"q": "acme", "first": 500})
     counter = count_statements()
     await world["admin"](SEARCH, {"q": "a"})
-    # The caller's membership, the exact pass, and (the page not being full) the threshold
-    # setting and the fuzzy pass, then one load per kind found (three kinds at most).
-    assert counter.count <= 7
+    # The caller's membership, the exact pass, and (nothing found) the threshold setting, the
+    # vocabulary look-up and the corrected pass, then one load per kind found (three at most).
+    assert counter.count <= 8
 
 
 LEAD = """
@@ -112,3 +112,33 @@ async def test_leads_are_found_by_company_pinyin_and_phone(world) -> None:
     only_customers = (await gql(SEARCH, {"q": "李明", "kinds": ["CUSTOMER"]}))["search"]
     assert all(h["kind"] == "CUSTOMER" for h in only_customers)
     assert (await world["b"](SEARCH, {"q": "星河贸易"}))["search"] == []
+
+
+async def test_typos_are_corrected_from_the_tenants_own_words(db, gql_as, tenant_b) -> None:
+    t = await make_tenant(db, "search-typos")
+    admin = await gql_as(t.admin_email)
+    await create_customer(admin, name="天津市宏达机械有限公司")
+    wells = await create_customer(admin, name="Wellington Outfitters", email="orders@wellout.com")
+    # A swap of two letters in pinyin, a dropped letter, a Chinese homophone: each word is
+    # replaced by the closest word the company's records hold, then searched as usual.
+    assert names(await admin(SEARCH, {"q": "tainjinshi"})) == ["天津市宏达机械有限公司"]
+    assert names(await admin(SEARCH, {"q": "Welington Outfiters"})) == ["Wellington Outfitters"]
+    assert names(await admin(SEARCH, {"q": "天津是宏达"})) == ["天津市宏达机械有限公司"]
+    # Words written by an update are known at once (the vocabulary is kept by the database).
+    renamed = await admin(UPDATE, {"id": wells["id"], "i": {"name": "Kestrel Outfitters"}})
+    assert renamed["updateCustomer"]["errors"] == [], renamed
+    assert names(await admin(SEARCH, {"q": "Kestrle"})) == ["Kestrel Outfitters"]
+    # Nothing close: nothing found, not everything.
+    assert names(await admin(SEARCH, {"q": "qqxzv"})) == []
+    # Tenant B has its own vocabulary: A's words correct nothing there, B's records stay B's.
+    b = await gql_as(tenant_b.admin_email)
+    assert names(await b(SEARCH, {"q": "Kestrle"})) == []
+    assert names(await b(SEARCH, {"q": "tainjinshi"})) == []
+    await create_customer(b, name="Kestrel Logistics")
+    assert names(await b(SEARCH, {"q": "Kestrle"})) == ["Kestrel Logistics"]
+    assert names(await admin(SEARCH, {"q": "Kestrle"})) == ["Kestrel Outfitters"]
+    # A masked viewer's typo of an e-mail address corrects into a word of text they cannot
+    # search: nothing is found, so the address is not confirmed.
+    viewer = await gql_as(t.viewer_email)
+    assert names(await viewer(SEARCH, {"q": "orders@welout.com"})) == []
+    assert names(await admin(SEARCH, {"q": "orders@welout.com"})) == ["Kestrel Outfitters"]

@@ -55,9 +55,7 @@ async def test_kill_9_mid_backup_never_leaves_a_good_looking_backup(
     holder = await backup_sql.connect(settings.require_database_url())
     try:
         assert await backup_sql.try_lock(holder, backup_sql.tenant_lock(tenant.ref.id))
-        sched = spawn(
-            "crm_worker.scheduler", ns, CRM_WORKER__CLEANSING_INTERVAL_SECONDS="3600", **env
-        )
+        sched = spawn("crm_worker.scheduler", ns, **env)
         worker = spawn("crm_worker", ns, **env)
         worker.wait_for("worker started")
         async with unit_of_work(db.tenant(tenant.ref), BrokerDispatcher(broker)) as session:

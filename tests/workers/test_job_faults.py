@@ -41,9 +41,7 @@ async def test_kill_9_of_a_worker_mid_job_loses_no_job(
     broker = build_broker(settings, namespace=ns)
     dispatcher = BrokerDispatcher(broker)
     try:
-        scheduler = spawn(
-            "crm_worker.scheduler", ns, CRM_WORKER__CLEANSING_INTERVAL_SECONDS="3600", **FAST_JOBS
-        )
+        scheduler = spawn("crm_worker.scheduler", ns, **FAST_JOBS)
         worker = spawn("crm_worker", ns, **FAST_JOBS)
         worker.wait_for("worker started")
         ids = await enqueue(db, dispatcher, tenant_a.admin, {"steps": 10, "step_ms": 150}, n=8)

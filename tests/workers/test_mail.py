@@ -104,7 +104,7 @@ async def test_kill_9_between_smtp_accept_and_mark_gives_one_message_id_per_even
     tenant = (await make_tenant(db, "mail-kill")).ref
     ns = f"{redis_namespace}-mail"
     env = {**FAST_JOBS, "CRM_MAIL__PORT": str(port), "CRM_MAIL__HOST": "127.0.0.1"}
-    spawn("crm_worker.scheduler", ns, CRM_WORKER__CLEANSING_INTERVAL_SECONDS="3600", **env)
+    spawn("crm_worker.scheduler", ns, **env)
     worker = spawn("crm_worker", ns, **env)
     worker.wait_for("worker started")
     recorder.kill_pid = worker.proc.pid

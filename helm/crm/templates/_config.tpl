@@ -15,7 +15,7 @@ CRM_DB__STATEMENT_TIMEOUT_MS: {{ .Values.postgresql.statementTimeoutMs | quote }
 CRM_WORKER__THREADS: {{ .Values.worker.threads | quote }}
 CRM_WORKER__SHUTDOWN_GRACE_SECONDS: {{ .Values.worker.shutdownGraceSeconds | quote }}
 CRM_WORKER__HEARTBEAT_TIMEOUT_MS: {{ .Values.worker.heartbeatTimeoutMs | quote }}
-CRM_WORKER__CLEANSING_INTERVAL_SECONDS: {{ .Values.scheduler.cleansingIntervalSeconds | quote }}
+CRM_WORKER__SCHEDULER_TICK_SECONDS: {{ .Values.scheduler.tickSeconds | quote }}
 CRM_TELEMETRY__EXPORTER: {{ .Values.telemetry.exporter | quote }}
 CRM_TELEMETRY__OTLP_ENDPOINT: {{ .Values.telemetry.otlpEndpoint | quote }}
 CRM_MAIL__HOST: {{ .Values.mail.host | quote }}

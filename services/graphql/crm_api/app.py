@@ -21,6 +21,9 @@ from strawberry.asgi import GraphQL
 from crm_api.auth import AuthFailure, authenticate
 from crm_api.context import AppState, Context
 from crm_api.http import GraphQLOverHTTP
+from crm_api.identity.invite_page import InvitePages
+from crm_api.mail.pages import PageKit
+from crm_api.mail.unsubscribe_page import UnsubscribePages
 from crm_api.metrics import MetricsExtension, MetricsHolder
 from crm_api.oauth import token_route
 from crm_api.schema import build_schema
@@ -115,6 +118,9 @@ def create_app(
     sso = SsoEndpoints(settings, state_ref)
     # The public survey page (/s/{token}): no login, outside the GraphQL auth gate.
     survey_pages = SurveyPages(settings, state_ref)
+    # The pages mail links open (/invite/{token}, /u/{token}): no login either.
+    page_kit = PageKit(settings)
+    mail_pages = (InvitePages(page_kit, state_ref), UnsubscribePages(page_kit, state_ref))
     probes: dict[str, ReadinessChecker] = {}
 
     @asynccontextmanager
@@ -154,6 +160,7 @@ def create_app(
         finally:
             await sso.aclose()
             await survey_pages.aclose()
+            await page_kit.aclose()
             await redis.aclose()
             if broker is not None:
                 broker.close()
@@ -191,6 +198,7 @@ def create_app(
             # Uploads to import and files to download (imports, exports): crm_api.transfer.
             *file_routes(state_ref),
             *survey_pages.routes(),
+            *(route for pages in mail_pages for route in pages.routes()),
         ],
         lifespan=lifespan,
     )

@@ -47,6 +47,7 @@ from crm_api.followups.mutations import FollowUpMutations
 from crm_api.followups.queries import FollowUpQueries
 from crm_api.followups.types import FollowUp
 from crm_api.identity.clients import ApiClientMutations, ApiClientQueries
+from crm_api.identity.invitations import InvitationMutations, InvitationQueries
 from crm_api.identity.members import MemberMutations, MemberQueries
 from crm_api.identity.mutations import IdentityMutations
 from crm_api.identity.queries import IdentityQueries
@@ -62,6 +63,7 @@ from crm_api.leads.queries import LeadQueries
 from crm_api.leads.types import Lead
 from crm_api.lifecycle.queries import LifecycleQueries
 from crm_api.lifecycle.types import CustomerLifecycleEvent
+from crm_api.mail.schema import MailMutations, MailQueries
 from crm_api.mywork import MyWorkQueries
 from crm_api.node import NodeQueries
 from crm_api.opportunities.mutations import OpportunityMutations
@@ -79,6 +81,7 @@ from crm_api.products.types import Product
 from crm_api.requirements.mutations import RequirementAnalysisMutations
 from crm_api.requirements.queries import RequirementAnalysisQueries
 from crm_api.requirements.types import RequirementAnalysis
+from crm_api.schedules import ScheduleMutations, ScheduleQueries
 from crm_api.search import SearchQueries
 from crm_api.segments.mutations import SegmentMutations
 from crm_api.segments.queries import SegmentQueries
@@ -133,6 +136,8 @@ Query = merge_types(
         SearchQueries,
         MyWorkQueries,
         MemberQueries,
+        InvitationQueries,
+        MailQueries,
         SsoAdminQueries,
         ApiClientQueries,
         BackupQueries,
@@ -159,6 +164,7 @@ Query = merge_types(
         VisitQueries,
         LifecycleQueries,
         JobQueries,
+        ScheduleQueries,
         TransferQueries,
     ),
 )
@@ -167,6 +173,8 @@ Mutation = merge_types(
     (
         IdentityMutations,
         MemberMutations,
+        InvitationMutations,
+        MailMutations,
         SsoAdminMutations,
         ApiClientMutations,
         BackupMutations,
@@ -194,6 +202,7 @@ Mutation = merge_types(
         ActivityMutations,
         VisitMutations,
         JobMutations,
+        ScheduleMutations,
         TransferMutations,
     ),
 )

@@ -27,6 +27,7 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 
 from crm_core.db.engine import Database
+from crm_core.imports import service as imports
 from crm_core.jobs import service as jobs
 from crm_core.mail import sender as mail_sender
 from crm_core.mail.outbox import QUEUE as MAIL_QUEUE
@@ -113,6 +114,10 @@ async def upkeep_tenant(
         message = OutgoingMessage(SCAN_EVENTS, MAIL_QUEUE, {"tenant_id": str(tenant.ref.id)})
         await asyncio.to_thread(dispatcher.send, message)
         scans = 1
+        # Import runs whose job ended where no handler saw it (dead-lettered by the sweep,
+        # cancelled while queued) are ended too, and their staged rows dropped.
+        async with tdb.transaction() as session:
+            await imports.settle_ended_jobs(session)
     return {
         "relayed": relayed,
         "requeued": swept.requeued,

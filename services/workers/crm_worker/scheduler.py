@@ -1,10 +1,19 @@
 """The scheduler process: fans periodic work out as one message per tenant.
 
-Time is cut into fixed periods (``CRM_WORKER__CLEANSING_INTERVAL_SECONDS``, aligned on the Unix
-epoch so every scheduler computes the same boundaries). For each period the first scheduler to
-``SET <namespace>:scheduler:<job>:<period> NX PX`` in Redis sends the messages; the others see the
-key and skip, so running two schedulers (a rolling deploy, a spare replica) never doubles the work.
-If the fan-out fails the key is released so the next attempt in the same period can do it.
+It wakes every ``CRM_WORKER__SCHEDULER_TICK_SECONDS`` (60 by default, aligned on the Unix epoch so
+every scheduler computes the same ticks), so a company's schedule is honoured to the minute:
+
+* **per-tenant schedules** (``crm_core.schedules``): whole-tenant cleansing and the duplicate scan,
+  each when the company's own schedule (tenant settings ``schedules``, in its time zone) says it is
+  due, as a job (``jobs`` row, visible to the company's admins) with an idempotency key per slot;
+* **scheduled backups** and **survey scans**: once per their own global period
+  (``CRM_BACKUPS__INTERVAL_SECONDS``, ``CRM_SURVEYS__SCAN_INTERVAL_SECONDS``); each period's Redis
+  key makes a tick in a period already done a single skipped ``SET``.
+
+For each tick the first scheduler to ``SET <namespace>:scheduler:tick:<tick> NX PX`` checks the
+schedules; the others skip it, so running two schedulers (a rolling deploy, a spare replica) never
+doubles the work — and if both did, the unique idempotency key of each slot's job would still make
+one job. If the fan-out fails the key is released so the next attempt in the same tick can do it.
 
 One message per tenant keeps a slow or huge tenant from delaying the others, and lets the actors
 check, each time, that the tenant is still active.
@@ -26,28 +35,26 @@ import signal
 import socket
 import time
 import uuid
-from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 
+from crm_core import schedules
 from crm_core.backups.retention import fan_out as backup_fan_out
-from crm_core.cleansing.tasks import CLEANSE_TENANT, QUEUE
 from crm_core.db.engine import Database
 from crm_core.health import start_health_server
 from crm_core.messaging.broker import BrokerDispatcher, build_broker
-from crm_core.messaging.outbox import Dispatcher, OutgoingMessage
+from crm_core.messaging.outbox import Dispatcher
 from crm_core.settings import Settings, load_settings
 from crm_core.surveys.tasks import fan_out as survey_fan_out
 from crm_core.telemetry import setup_telemetry
-from crm_core.tenants import repository
-from crm_core.tenants.models import TenantStatus
 from crm_worker.main import configure_logging
 from crm_worker.maintenance import maintain
 
 log = logging.getLogger("crm_worker.scheduler")
 
-CLEANSING_JOB = "cleansing"
-# After a failed fan-out (database or Redis down), try again this soon, not a whole period later.
+TICK_JOB = "tick"
+# After a failed fan-out (database or Redis down), try again this soon, not a whole tick later.
 RETRY_SECONDS = 30.0
 _OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -58,65 +65,60 @@ def period_key(namespace: str, job: str, period: int) -> str:
 
 async def active_tenant_ids(db: Database) -> list[uuid.UUID]:
     """Tenants whose work should run: active (not suspended or deleted) and provisioned."""
-    async with db.core_session() as session:
-        tenants = await repository.list_all(session)
-    return [
-        t.id for t in tenants if t.status is TenantStatus.active and t.provisioned_at is not None
-    ]
+    return [t.ref.id for t in await schedules.active_tenants(db)]
 
 
-def _send_all(dispatcher: Dispatcher, tenant_ids: Sequence[uuid.UUID]) -> None:
-    for tenant_id in tenant_ids:
-        dispatcher.send(OutgoingMessage(CLEANSE_TENANT, QUEUE, {"tenant_id": str(tenant_id)}))
-
-
-async def fan_out_once(
+async def tick_once(
     *,
     db: Database,
     redis: Redis,
     dispatcher: Dispatcher,
     namespace: str,
-    interval_seconds: int,
+    tick_seconds: int,
     now: float | None = None,
-) -> int | None:
-    """Send this period's messages unless someone already did; returns how many, or None."""
-    period = int((time.time() if now is None else now) // interval_seconds)
-    key = period_key(namespace, CLEANSING_JOB, period)
-    # The key outlives the period it names, so a late scheduler in the same period still sees it.
-    if not await redis.set(key, _OWNER, nx=True, px=interval_seconds * 1000 + 60_000):
+) -> dict[str, int] | None:
+    """Check every tenant's schedules unless another scheduler has this tick; returns how many
+    jobs of each schedule were queued, or None when the tick was someone else's."""
+    at = time.time() if now is None else now
+    tick = int(at // tick_seconds)
+    key = period_key(namespace, TICK_JOB, tick)
+    # The key outlives its tick, so a late scheduler in the same tick still sees it.
+    if not await redis.set(key, _OWNER, nx=True, px=tick_seconds * 1000 + 60_000):
         return None
     try:
-        tenant_ids = await active_tenant_ids(db)
-        # Broker sends are blocking Redis calls: keep them off the loop that watches for signals.
-        await asyncio.to_thread(_send_all, dispatcher, tenant_ids)
+        sent = await schedules.fan_out_due(
+            db=db,
+            redis=redis,
+            dispatcher=dispatcher,
+            namespace=namespace,
+            now=datetime.fromtimestamp(at, UTC),
+        )
     except BaseException:
-        # Partly sent is fine (the actors are idempotent); not retrying at all would skip a period.
+        # Each slot's job is idempotent, and not retrying at all would wait for the next tick.
         if await redis.get(key) == _OWNER.encode():
             await redis.delete(key)
         raise
-    log.info("period %d: sent %s to %d tenants", period, CLEANSE_TENANT, len(tenant_ids))
-    return len(tenant_ids)
+    if any(sent.values()):
+        log.info("tick %d: queued %s", tick, sent)
+    return sent
 
 
 async def serve(
     settings: Settings, stop: asyncio.Event, *, db: Database, redis: Redis, dispatcher: Dispatcher
 ) -> None:
-    interval = settings.worker.cleansing_interval_seconds
+    tick = settings.worker.scheduler_tick_seconds
+    namespace = settings.worker.namespace
     while not stop.is_set():
         try:
-            await fan_out_once(
-                db=db,
-                redis=redis,
-                dispatcher=dispatcher,
-                namespace=settings.worker.namespace,
-                interval_seconds=interval,
+            await tick_once(
+                db=db, redis=redis, dispatcher=dispatcher, namespace=namespace, tick_seconds=tick
             )
-            # Scheduled backups: one message per tenant per backup period (checked each wake-up).
+            # Scheduled backups: one message per tenant per backup period (its own period key).
             await backup_fan_out(
                 db=db,
                 redis=redis,
                 dispatcher=dispatcher,
-                namespace=settings.worker.namespace,
+                namespace=namespace,
                 interval_seconds=settings.backups.interval_seconds,
             )
             # Surveys: each tenant's scan (expiry, one reminder, periodic sends) once a period.
@@ -124,14 +126,14 @@ async def serve(
                 db=db,
                 redis=redis,
                 dispatcher=dispatcher,
-                namespace=settings.worker.namespace,
+                namespace=namespace,
                 interval_seconds=settings.surveys.scan_interval_seconds,
             )
-            # Sleep to just past the next boundary; waking a hair early only costs a skipped SET.
-            wait = interval - (time.time() % interval) + 0.05
+            # Sleep to just past the next tick; waking a hair early only costs a skipped SET.
+            wait = tick - (time.time() % tick) + 0.05
         except Exception:
-            log.exception("cleansing fan-out failed; retrying in %.0f s", RETRY_SECONDS)
-            wait = min(RETRY_SECONDS, float(interval))
+            log.exception("scheduler fan-out failed; retrying in %.0f s", RETRY_SECONDS)
+            wait = min(RETRY_SECONDS, float(tick))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=wait)
 
@@ -172,7 +174,9 @@ async def _main(settings: Settings) -> int:
         )
     )
     health = start_health_server(settings, role="scheduler", liveness=liveness)
-    log.info("scheduler started: cleansing every %d s", settings.worker.cleansing_interval_seconds)
+    log.info(
+        "scheduler started: schedules checked every %d s", settings.worker.scheduler_tick_seconds
+    )
     try:
         await serve(settings, stop, db=db, redis=redis, dispatcher=BrokerDispatcher(broker))
     finally:

@@ -220,6 +220,9 @@ async def _load(
     _check_tables(manifest, tables)
     by_name = {t.name: t for t in tables}
     await pg.truncate(conn, tenant_id, [t for t in tables if t.name not in keep])
+    # The search vocabulary's triggers would add words while customers load, before the
+    # backup's own copy of the vocabulary arrives.
+    await pg.user_triggers(conn, tenant_id, tables, enabled=False)
     total = 0
     for entry in manifest.tables:
         if entry.name in keep:
@@ -235,6 +238,7 @@ async def _load(
                 f"{entry.name}: {counted} rows loaded, the manifest says {entry.rows}"
             )
         total += counted
+    await pg.user_triggers(conn, tenant_id, tables, enabled=True)
     await pg.set_sequences(
         conn, tenant_id, [q for q in manifest.sequences if q.get("owned_by") not in keep]
     )

@@ -16,9 +16,9 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -48,6 +48,7 @@ ADDRESS_PARTS: Final = ("country", "province", "city", "district", "street", "po
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 Flag = dict[str, str]
+SearchText = Callable[[Customer], str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +210,7 @@ async def cleanse_customer(
     customer_id: uuid.UUID,
     *,
     default_region: str,
-    search_text: Callable[[Customer], str] = search_text_of,
+    search_text: SearchText = search_text_of,
 ) -> CleanseOutcome | None:
     """Cleanse one customer inside the caller's transaction; None if it is missing or deleted."""
     stmt = (
@@ -223,6 +224,16 @@ async def cleanse_customer(
     customer = (await session.execute(stmt)).scalar_one_or_none()
     if customer is None:
         return None
+    return await cleanse_locked(
+        session, customer, default_region=default_region, search_text=search_text
+    )
+
+
+def _apply(
+    session: AsyncSession, customer: Customer, default_region: str, search_text: SearchText
+) -> tuple[list[str], list[Flag]]:
+    """Set the cleaned values on ``customer`` (not flushed) and audit them; returns the changed
+    field names and the record's flags after cleansing."""
     result = cleanse_customer_values(customer, default_region=default_region)
     before = {name: audit.plain(getattr(customer, name)) for name in result.changes}
     for name, value in result.changes.items():
@@ -236,30 +247,73 @@ async def cleanse_customer(
     if public != customer.search_public:
         customer.search_public = public
         changed.append("search_public")
-    if changed:
-        await session.flush()  # the ORM's UPDATE: bumps ``version`` and ``updated_at``
-        values = {k: [before[k], audit.plain(v)] for k, v in result.changes.items()}
-        if values:
-            system = Principal.system(session.info["tenant"])
-            audit.record(session, system, "cleanse", "customer", customer.id, values)
-    flags = merge_flags(customer.review_flags, result.flags)
-    cleansed_at = (
-        await session.execute(
-            update(Customer)
-            .where(Customer.id == customer.id)
-            # Naming ``updated_at`` stops its onupdate default: flags are not a user-visible edit.
-            # ``now()`` is the transaction's time, equal to ``updated_at`` when values changed, so
-            # a periodic scan can pick records with ``updated_at > cleansed_at``.
-            .values(review_flags=flags, cleansed_at=func.now(), updated_at=Customer.updated_at)
-            .returning(Customer.cleansed_at)
-            .execution_options(synchronize_session=False)
-        )
-    ).scalar_one()
+    values = {k: [before[k], audit.plain(v)] for k, v in result.changes.items()}
+    if values:
+        system = Principal.system(session.info["tenant"])
+        audit.record(session, system, "cleanse", "customer", customer.id, values)
+    return changed, merge_flags(customer.review_flags, result.flags)
+
+
+def _mark(customer: Customer, flags: list[Flag], cleansed_at: Any) -> None:
     # Show the caller what was written without marking the object dirty: a plain assignment
     # would be flushed at commit as an ORM UPDATE, bumping ``version`` after all.
     set_committed_value(customer, "review_flags", flags)
     set_committed_value(customer, "cleansed_at", cleansed_at)
-    return CleanseOutcome(customer.id, tuple(changed), flags, customer.version)
+
+
+async def cleanse_locked(
+    session: AsyncSession,
+    customer: Customer,
+    *,
+    default_region: str,
+    search_text: SearchText = search_text_of,
+) -> CleanseOutcome:
+    """Cleanse ``customer``, loaded by the caller in this transaction with ``FOR UPDATE``."""
+    [outcome] = await cleanse_many(
+        session, [customer], default_region=default_region, search_text=search_text
+    )
+    return outcome
+
+
+async def cleanse_many(
+    session: AsyncSession,
+    customers: Sequence[Customer],
+    *,
+    default_region: str,
+    search_text: SearchText = search_text_of,
+) -> list[CleanseOutcome]:
+    """Cleanse customers the caller loaded in this transaction with ``FOR UPDATE``, with a few
+    statements for all of them (a whole-tenant pass runs this per chunk)."""
+    applied = [_apply(session, c, default_region, search_text) for c in customers]
+    # The ORM's UPDATEs (bumping ``version`` and ``updated_at`` of the changed ones) and the audit
+    # rows, in one flush.
+    await session.flush()
+    if not customers:
+        return []
+    table = cast(Table, Customer.__table__)
+    # One statement for every record's flags and ``cleansed_at``. Naming ``updated_at`` stops its
+    # onupdate default: flags are not a user-visible edit. ``now()`` is the transaction's time,
+    # equal to ``updated_at`` where values changed, so a periodic scan can pick records with
+    # ``updated_at > cleansed_at``.
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(review_flags=bindparam("b_flags"), cleansed_at=func.now())
+        .values(updated_at=table.c.updated_at)
+    )
+    await session.execute(
+        stmt,
+        [
+            {"b_id": c.id, "b_flags": flags}
+            for c, (_, flags) in zip(customers, applied, strict=True)
+        ],
+    )
+    cleansed_at = await session.scalar(select(func.now()))
+    outcomes = []
+    for customer, (changed, flags) in zip(customers, applied, strict=True):
+        _mark(customer, flags, cleansed_at)
+        outcomes.append(CleanseOutcome(customer.id, tuple(changed), flags, customer.version))
+    return outcomes
 
 
 __all__ = [
@@ -273,6 +327,7 @@ __all__ = [
     "CleanseResult",
     "cleanse_customer",
     "cleanse_customer_values",
+    "cleanse_locked",
     "merge_flags",
     "search_text_of",
 ]

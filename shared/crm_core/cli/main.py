@@ -18,6 +18,7 @@ import typer
 from crm_core.cli import up as up_cmd
 from crm_core.cli.backup import backup_app
 from crm_core.cli.dedup import dedup_app
+from crm_core.cli.imports import import_file
 from crm_core.cli.jobs import jobs_app
 from crm_core.db import migrate
 from crm_core.db.engine import Database
@@ -44,6 +45,9 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(backup_app, name="backup")
 app.add_typer(dedup_app, name="dedup")
 app.command("up", help="Start everything (embedded servers when no URLs are set).")(up_cmd.up)
+app.command("import", help="Import a CSV/XLSX file into one tenant; prints the report's path.")(
+    import_file
+)
 
 T = TypeVar("T")
 

@@ -216,6 +216,18 @@ async def truncate(conn: asyncpg.Connection, tenant_id: uuid.UUID, tables: list[
         await conn.execute(f"TRUNCATE {names}")
 
 
+async def user_triggers(
+    conn: asyncpg.Connection, tenant_id: uuid.UUID, tables: list[Table], *, enabled: bool
+) -> None:
+    """Switch the tables' own triggers (not the foreign-key checks) on or off, inside the
+    caller's transaction: a restore loads every table as it was, derived ones included, so a
+    trigger deriving rows while it loads would only write them twice."""
+    schema = quote_ident(schema_for(tenant_id))
+    verb = "ENABLE" if enabled else "DISABLE"
+    for table in tables:
+        await conn.execute(f"ALTER TABLE {schema}.{quote_ident(table.name)} {verb} TRIGGER USER")
+
+
 async def count_rows(conn: asyncpg.Connection, tenant_id: uuid.UUID, table: Table) -> int:
     schema = quote_ident(schema_for(tenant_id))
     return int(await conn.fetchval(f"SELECT count(*) FROM {schema}.{quote_ident(table.name)}"))

@@ -38,6 +38,7 @@ TENANT_MODEL_MODULES = (
     "crm_core.mail.models",
     "crm_core.files.models",
     "crm_core.imports.models",
+    "crm_core.search.models",
 )
 
 

@@ -20,7 +20,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core.errors import DomainError, ErrorCode, Forbidden
-from crm_core.exports.specs import ExportSpec, cell, check_columns, coerce_filter, spec_of
+from crm_core.exports.specs import (
+    ExportSpec,
+    cell,
+    check_columns,
+    coerce_filter,
+    spec_of,
+    with_related,
+)
 from crm_core.files import service as files
 from crm_core.files.models import FilePurpose
 from crm_core.identity.principal import Principal
@@ -145,11 +152,18 @@ async def write(
     try:
         sheet = _Sheet(fmt, writer)
         sheet.add(names)
-        ordered = stmt.order_by(spec.model.created_at, spec.model.id)
-        result = await session.stream_scalars(ordered.execution_options(yield_per=BATCH))
-        async for row in result:
+        ordered = with_related(spec, stmt, names).order_by(spec.model.created_at, spec.model.id)
+        result = await session.stream(ordered.execution_options(yield_per=BATCH))
+        async for found in result:
+            row, extra = found[0], found._mapping
             sheet.add(
-                [cell(getattr(row, n), spec.personal.get(n) if mask else None) for n in names]
+                [
+                    cell(
+                        extra[n] if n in spec.related else getattr(row, n),
+                        spec.personal.get(n) if mask else None,
+                    )
+                    for n in names
+                ]
             )
             done += 1
             if progress is not None and done % (BATCH * 10) == 0:

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select
+from sqlalchemy.orm import aliased
 
 from crm_core.cleansing.normalize import mask_email, mask_phone
 from crm_core.contacts import repository as contacts
@@ -61,11 +62,19 @@ class ExportSpec:
     default_columns: tuple[str, ...]
     # Masked for a principal without personal_data:read, as the API masks them.
     personal: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+    # Columns read from a related row, for people rather than programs (a customer's code and
+    # name instead of its id): name → (this model's foreign key, the related model, its column).
+    related: Mapping[str, tuple[str, Any, str]] = field(default_factory=dict)
 
     @property
     def columns(self) -> dict[str, Any]:
+        """The model's own columns: what may be exported and filtered on."""
         table = self.model.__table__
         return {c.key: getattr(self.model, c.key) for c in table.columns if c.key not in NEVER}
+
+    @property
+    def exportable(self) -> set[str]:
+        return set(self.columns) | set(self.related)
 
 
 def _scoped(repo: Any) -> Base:
@@ -84,6 +93,11 @@ def _products(principal: Principal, include_deleted: bool, search: str | None) -
     return products.base_select(include_deleted=include_deleted, search=search)
 
 
+CUSTOMER_OF = {
+    "customer_code": ("customer_id", Customer, "code"),
+    "customer_name": ("customer_id", Customer, "name"),
+}
+
 SPECS: dict[str, ExportSpec] = {
     "customer": ExportSpec(
         "customer", Customer, _scoped(customers),
@@ -94,9 +108,10 @@ SPECS: dict[str, ExportSpec] = {
     ),
     "contact": ExportSpec(
         "contact", Contact, _scoped(contacts),
-        ("customer_id", "name", "title", "department", "phones", "emails", "is_primary",
-         "preferred_channel", "created_at"),
+        ("customer_code", "customer_name", "name", "title", "department", "phones", "emails",
+         "is_primary", "preferred_channel", "created_at"),
         {"phones": _phone, "emails": _email, "birthday": _hidden},
+        CUSTOMER_OF,
     ),
     "lead": ExportSpec(
         "lead", Lead, _scoped(leads),
@@ -110,8 +125,9 @@ SPECS: dict[str, ExportSpec] = {
     ),
     "order": ExportSpec(
         "order", Order, _scoped(orders),
-        ("number", "customer_id", "ordered_on", "status", "currency", "total_amount",
-         "paid_amount", "refunded_amount", "created_at"),
+        ("number", "customer_code", "customer_name", "ordered_on", "status", "currency",
+         "total_amount", "paid_amount", "refunded_amount", "created_at"),
+        related=CUSTOMER_OF,
     ),
 }  # fmt: skip
 
@@ -126,11 +142,26 @@ def spec_of(entity: str) -> ExportSpec:
 def check_columns(spec: ExportSpec, names: list[str] | None) -> list[str]:
     if not names:
         return list(spec.default_columns)
-    known = spec.columns
+    known = spec.exportable
     bad = [i for i, n in enumerate(names) if n not in known]
     if bad:
         raise DomainError.one(f"columns.{bad[0]}", ErrorCode.INVALID, "no such column to export")
     return list(dict.fromkeys(names))
+
+
+def with_related(spec: ExportSpec, stmt: Select[Any], names: list[str]) -> Select[Any]:
+    """``stmt`` with the related columns among ``names`` added (labelled by their names), each
+    related row joined once (outer: a row without one gets an empty cell)."""
+    joined: dict[str, Any] = {}
+    for name in names:
+        if name not in spec.related:
+            continue
+        fk, model, column = spec.related[name]
+        if fk not in joined:
+            joined[fk] = aliased(model, name=f"related_{fk}")
+            stmt = stmt.outerjoin(joined[fk], joined[fk].id == getattr(spec.model, fk))
+        stmt = stmt.add_columns(getattr(joined[fk], column).label(name))
+    return stmt
 
 
 def cell(value: Any, mask: Callable[[Any], Any] | None) -> Any:

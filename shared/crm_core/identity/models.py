@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     LargeBinary,
     String,
     Text,
@@ -21,7 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crm_core.db.base import CoreBase, IdMixin, TimestampMixin
+from crm_core.db.base import CoreBase, IdMixin, TimestampMixin, str_enum
+from crm_core.tenants.models import Role
 
 
 class SigningKey(TimestampMixin, CoreBase):
@@ -120,3 +122,37 @@ class PlatformAuditEvent(IdMixin, CoreBase):
     note: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_audit_events_tenant_id_at", "tenant_id", "at"),)
+
+
+class Invitation(IdMixin, TimestampMixin, CoreBase):
+    """A person invited by e-mail to join a tenant with a role (``crm_core.identity.invitations``).
+
+    Only ``sha256`` of the link's token is kept; a resend replaces it (the old link dies)."""
+
+    __tablename__ = "invitations"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("core.tenants.id", ondelete="CASCADE"), nullable=False
+    )
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    name: Mapped[str | None] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "invitation_role"), nullable=False)
+    team_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("core.teams.id", ondelete="SET NULL")
+    )
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False, unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    sends: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    invited_by: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("core.users.id", ondelete="SET NULL")
+    )
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    accepted_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("core.users.id", ondelete="SET NULL")
+    )
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_invitations_tenant_id_created_at", "tenant_id", "created_at"),
+        Index("ix_invitations_tenant_id_email", "tenant_id", "email"),
+    )

@@ -5,6 +5,13 @@ into the real tables a chunk at a time (``transfer.chunk_rows`` rows per transac
 the entity's service), its per-row errors kept in ``import_errors``; at the end a CSV report of
 them (row, column, field, value, error) is written as a file of the tenant. A dry run does all of
 it, but every chunk's writes are rolled back: only the counts and errors remain.
+
+The run's status follows its job: a job that ends without the run ending (its last attempt
+failed, the sweep dead-lettered it after its worker died, it was refused or cancelled before it
+ran) ends the run ``failed`` (or ``cancelled``) with the job's error, so no run is left showing
+``merging`` forever. The handler does it when it can (``end_run``); reads apply the job's outcome
+too (``follow_job``), for the endings no handler saw. A re-run of the job (``retryJob``) reopens
+the run, re-stages the file and resumes after the last merged row.
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from crm_core.errors import DomainError, ErrorCode, Forbidden, NotFound
 from crm_core.files import service as files
@@ -34,6 +43,7 @@ from crm_core.imports.models import (
 )
 from crm_core.imports.rows import CREATED, FAILED, UPDATED, Chunk, RowResult, error_rows
 from crm_core.jobs import service as jobs
+from crm_core.jobs.models import Job, JobStatus
 from crm_core.settings import Settings
 from crm_core.tenancy import TenantRef
 
@@ -41,6 +51,20 @@ KIND = "imports.run_import"
 PREVIEW_ROWS = 20
 MAX_PREVIEW_ROWS = 100
 FINISHED = frozenset({ImportStatus.succeeded, ImportStatus.failed, ImportStatus.cancelled})
+# A job that ended this way ends its run this way (a run never outlives its job).
+RUN_ENDS = {
+    JobStatus.failed: ImportStatus.failed,
+    JobStatus.dead: ImportStatus.failed,
+    JobStatus.cancelled: ImportStatus.cancelled,
+}
+MAX_ERROR_CHARS = 2_000
+
+
+class RunMoved(Exception):
+    """The run's resume point moved under this attempt (another attempt merged the chunk): its
+    transaction must roll back, or the chunk would be merged twice."""
+
+
 Merger = Callable[[Chunk, Sequence[RowResult]], Awaitable[None]]
 MERGERS: dict[ImportEntity, Merger] = {
     ImportEntity.customer: customers.merge,
@@ -183,12 +207,97 @@ def visible(principal: Principal) -> Any:
     return ImportRun.created_by == principal.user_id
 
 
-async def get(session: AsyncSession, principal: Principal, run_id: uuid.UUID) -> ImportRun:
+async def get(
+    session: AsyncSession, principal: Principal, run_id: uuid.UUID, *, persist: bool = False
+) -> ImportRun:
+    """The run as its job has left it (see ``follow_job``); ``persist`` in a transaction that
+    commits writes that outcome down, otherwise it is only applied to the returned row."""
     stmt = select(ImportRun).where(ImportRun.id == run_id, visible(principal))
     run = (await session.execute(stmt)).scalar_one_or_none()
     if run is None:
         raise NotFound("id", "import")
+    await follow_job(session, run, persist=persist)
     return run
+
+
+async def follow_job(session: AsyncSession, run: ImportRun, *, persist: bool) -> None:
+    """A run still open whose job has ended failed, dead or cancelled ends the same way, with the
+    job's error."""
+    if run.status in FINISHED or run.job_id is None:
+        return
+    job = (
+        await session.execute(
+            select(Job.status, Job.error, Job.finished_at).where(Job.id == run.job_id)
+        )
+    ).one_or_none()
+    if job is None:
+        status, error, at = ImportStatus.failed, "its job no longer exists", datetime.now(UTC)
+    elif job.status in RUN_ENDS:
+        status, error, at = RUN_ENDS[job.status], job.error, job.finished_at
+    else:
+        return
+    if persist:
+        await end_run(session, run, status, error)
+    else:
+        _set(run, status=status, error=error, finished_at=at or datetime.now(UTC))
+
+
+def _set(run: ImportRun, **values: Any) -> None:
+    """Values written (or about to be) by a statement: the row object agrees, without a flush."""
+    for name, value in values.items():
+        set_committed_value(run, name, value)
+
+
+async def end_run(
+    session: AsyncSession, run: ImportRun, status: ImportStatus, error: str | None
+) -> bool:
+    """An open run ends ``failed`` or ``cancelled`` with ``error``; its staging rows go (a re-run
+    stages the file again and resumes after ``last_row_number``). False if it had ended already."""
+    now = datetime.now(UTC)
+    error = error[:MAX_ERROR_CHARS] if error else None
+    result = await session.execute(
+        update(ImportRun)
+        .where(ImportRun.id == run.id, ImportRun.status.not_in(FINISHED))
+        .values(status=status, error=error, finished_at=now, staged=False)
+    )
+    if _rowcount(result) == 0:
+        return False
+    await session.execute(delete(ImportStagingRow).where(ImportStagingRow.run_id == run.id))
+    _set(run, status=status, error=error, finished_at=now, staged=False)
+    return True
+
+
+async def reopen(session: AsyncSession, run: ImportRun) -> None:
+    """A failed or cancelled run whose job runs again (``retryJob``): open again, error cleared;
+    counts and the resume point stay, so rows already merged are not merged again."""
+    status = ImportStatus.merging if run.staged else ImportStatus.queued
+    await session.execute(
+        update(ImportRun)
+        .where(ImportRun.id == run.id)
+        .values(status=status, error=None, finished_at=None)
+    )
+    _set(run, status=status, error=None, finished_at=None)
+
+
+async def settle_ended_jobs(session: AsyncSession, limit: int = 500) -> int:
+    """Every open run whose job has ended failed, dead or cancelled is ended the same way (for
+    a periodic upkeep: the endings no handler saw). Returns how many were ended."""
+    stmt = (
+        select(ImportRun)
+        .join(Job, Job.id == ImportRun.job_id)
+        .where(ImportRun.status.not_in(FINISHED), Job.status.in_(list(RUN_ENDS)))
+        .limit(limit)
+        .with_for_update(of=ImportRun, skip_locked=True)
+    )
+    ended = 0
+    for run in (await session.execute(stmt)).scalars().all():
+        await follow_job(session, run, persist=True)
+        ended += run.status in FINISHED
+    return ended
+
+
+def _rowcount(result: Any) -> int:
+    return int(result.rowcount) if isinstance(result, CursorResult) else 0
 
 
 # --- the job's steps ---------------------------------------------------------------------------
@@ -231,7 +340,7 @@ async def record_chunk(
     updated = sum(r.action == UPDATED for r in results)
     failed = sum(r.action == FAILED and bool(r.errors) for r in results)
     last = max(r.row_number for r in results)
-    await session.execute(
+    moved = await session.execute(
         update(ImportRun)
         .where(ImportRun.id == run.id, ImportRun.last_row_number == run.last_row_number)
         .values(
@@ -242,6 +351,8 @@ async def record_chunk(
             last_row_number=last,
         )
     )
+    if _rowcount(moved) != 1:
+        raise RunMoved(f"import {run.id}: another attempt merged past row {run.last_row_number}")
     run.created += created
     run.updated += updated
     run.failed += failed
@@ -300,6 +411,7 @@ async def finish(
         .where(ImportRun.id == run.id)
         .values(status=status, error_file_id=error_file_id, finished_at=datetime.now(UTC))
     )
+    _set(run, status=status)
 
 
 def summary(run: ImportRun) -> dict[str, Any]:

@@ -2,7 +2,13 @@
 
 Idempotent per effect: staging is replaced whole in one transaction (a retry starts it again);
 each chunk commits its writes, its error rows and the run's resume point together, so an attempt
-after a crash resumes after the last committed chunk and never merges a row twice.
+after a crash resumes after the last committed chunk and never merges a row twice (a chunk whose
+resume point moved under it, because a stale attempt still ran, rolls back).
+
+The run follows the job: an attempt that fails for good (``JobFailed``, or the last attempt) ends
+the run ``failed`` with the error the job gets; a re-run of a failed job reopens the run and
+resumes it. Endings no handler sees (a worker killed on the last attempt, a job refused) are
+applied when the run is read (``service.follow_job``).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from crm_core.imports import service as imports
 from crm_core.imports.models import ImportEntity, ImportRun, ImportStagingRow, ImportStatus
 from crm_core.imports.rows import Chunk
 from crm_core.jobs.runner import JobContext, JobFailed, job_actor
+from crm_core.jobs.schemas import kind_of
 from crm_core.messaging.outbox import Dispatcher, NullDispatcher, unit_of_work
 from crm_core.security.crypto import load_master_key
 from crm_core.security.tenant_keys import TenantCipher, TenantKeys
@@ -71,13 +78,36 @@ async def stage(ctx: JobContext, run: ImportRun, path: Path) -> int:
     return count
 
 
+async def _end_run(ctx: JobContext, run_id: uuid.UUID, error: str) -> None:
+    async with ctx.db.transaction() as session:
+        run = (
+            await session.execute(select(ImportRun).where(ImportRun.id == run_id))
+        ).scalar_one_or_none()
+        if run is not None:
+            await imports.end_run(session, run, ImportStatus.failed, error)
+
+
 @job_actor(imports.KIND, max_retries=3, queue=QUEUE, time_limit_ms=TIME_LIMIT_MS)
 async def run_import(ctx: JobContext) -> dict[str, Any]:
-    settings = _settings(ctx)
     try:
         run_id = uuid.UUID(str(ctx.params["run_id"]))
     except (KeyError, ValueError) as exc:
         raise JobFailed("the job names no valid import") from exc
+    try:
+        return await _run(ctx, run_id)
+    except JobFailed as exc:
+        await _end_run(ctx, run_id, str(exc) or "failed")
+        raise
+    except Exception as exc:
+        # The runner dead-letters the job after its last attempt: the run ends with it, with the
+        # error the job shows. Earlier attempts leave the run open: the next one resumes it.
+        if ctx.attempt >= kind_of(imports.KIND).max_attempts:
+            await _end_run(ctx, run_id, f"{type(exc).__name__}: {exc}")
+        raise
+
+
+async def _run(ctx: JobContext, run_id: uuid.UUID) -> dict[str, Any]:
+    settings = _settings(ctx)
     async with ctx.db.read() as session:
         run = (
             await session.execute(select(ImportRun).where(ImportRun.id == run_id))
@@ -85,8 +115,12 @@ async def run_import(ctx: JobContext) -> dict[str, Any]:
         file_row = await session.get(StoredFile, run.file_id) if run is not None else None
     if run is None or file_row is None:
         raise JobFailed("the import or its file no longer exists")
+    if run.status is ImportStatus.succeeded:
+        return imports.summary(run)  # done already (the worker died before the job was marked)
     if run.status in imports.FINISHED:
-        return imports.summary(run)  # a duplicate message of a finished run
+        # A claimed attempt of an ended run: the job was re-run (retryJob). Resume it.
+        async with ctx.db.transaction() as session:
+            await imports.reopen(session, run)
     try:
         imports.check_allowed(ctx.principal, run.entity)
     except Exception as exc:

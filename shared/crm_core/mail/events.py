@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import BigInteger, String, cast, exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -116,6 +117,59 @@ async def complaint_assigned(
             "description": complaint.description[:500],
         },
         locale=locale,
+    )
+
+
+async def visit_planned(
+    session: AsyncSession,
+    tenant: TenantRef,
+    *,
+    plan_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    visitor_id: uuid.UUID,
+    planned_at: datetime,
+    purpose: str,
+    place: str | None,
+    actor_id: uuid.UUID | None,
+) -> None:
+    """A visit plan was made for, assigned to, or moved for a rep: mail the rep.
+
+    Not when the rep is the one who did it (they know; a rep planning their own week would get a
+    mail per visit). One mail per plan, rep and planned time: a reschedule or a new rep is a new
+    event, a save that changes neither is not."""
+    if actor_id is not None and actor_id == visitor_id:
+        return
+    to = (await member_addresses(session, tenant, [visitor_id])).get(visitor_id)
+    if to is None:
+        return
+    customer = await session.get(Customer, customer_id)
+    row = (
+        await session.execute(select(Tenant.locale, Tenant.timezone).where(Tenant.id == tenant.id))
+    ).one()
+    actor = (
+        (await session.execute(select(User.name).where(User.id == actor_id))).scalar_one_or_none()
+        if actor_id is not None
+        else None
+    )
+    try:
+        zone = ZoneInfo(row.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    when = planned_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") + f" ({row.timezone})"
+    await queue_mail(
+        session,
+        tenant,
+        event_key=f"visit.planned:{plan_id}:{visitor_id}:{int(planned_at.timestamp())}",
+        to=to,
+        template="visit_planned",
+        context={
+            "customer": customer.name if customer else "",
+            "planned_at": when,
+            "purpose": purpose[:500],
+            "place": place or "",
+            "planned_by": actor or "",
+        },
+        locale=row.locale,
     )
 
 

@@ -134,6 +134,40 @@ async def opt_in(session: AsyncSession, address: str) -> None:
     )
 
 
+async def unsuppress(
+    session: AsyncSession, address: str, reasons: tuple[SuppressionReason, ...]
+) -> int:
+    """Lift suppressions of the session's tenant (an admin clearing an opt-out or a bounce)."""
+    result = await session.execute(
+        delete(MailSuppression)
+        .where(
+            MailSuppression.address == normalize_address(address, "address"),
+            MailSuppression.reason.in_(reasons),
+        )
+        .returning(MailSuppression.id)
+    )
+    return len(result.all())
+
+
+async def list_suppressions(
+    session: AsyncSession,
+    *,
+    reason: SuppressionReason | None = None,
+    address: str | None = None,
+    limit: int = 100,
+) -> list[MailSuppression]:
+    """The session's tenant's suppressions, newest change first (bounded)."""
+    stmt = select(MailSuppression)
+    if reason is not None:
+        stmt = stmt.where(MailSuppression.reason == reason)
+    if address:
+        stmt = stmt.where(
+            MailSuppression.address.contains(address.strip().lower(), autoescape=True)
+        )
+    stmt = stmt.order_by(MailSuppression.updated_at.desc(), MailSuppression.id).limit(limit)
+    return list((await session.execute(stmt)).scalars())
+
+
 async def suppression_of(session: AsyncSession, address: str) -> set[SuppressionReason]:
     rows = await session.execute(
         select(MailSuppression.reason).where(MailSuppression.address == address)

@@ -28,6 +28,8 @@ TEMPLATES = frozenset(
         "job_ended",
         "survey_invitation",
         "survey_reminder",
+        "user_invitation",
+        "visit_planned",
     }
 )
 
@@ -55,11 +57,25 @@ def _env() -> Environment:
     )
 
 
-def render(template: str, locale: str, context: dict[str, Any], brand: dict[str, Any]) -> Rendered:
+UNSUBSCRIBE_TEXT = {
+    "zh": "不想再收到此类通知？退订：",
+    "en": "Stop these notifications: ",
+}
+
+
+def render(
+    template: str,
+    locale: str,
+    context: dict[str, Any],
+    brand: dict[str, Any],
+    *,
+    unsubscribe: str | None = None,
+) -> Rendered:
+    """``unsubscribe``: the link a notification's footer carries (None for transactional mail)."""
     if template not in TEMPLATES:
         raise LookupError(f"no mail template {template!r}")
     lang = locale_of(locale)
-    values = {**context, "brand": brand, "lang": lang}
+    values = {**context, "brand": brand, "lang": lang, "unsubscribe": unsubscribe}
     env = _env()
     text = env.get_template(f"{lang}/{template}.txt").render(values)
     first, _, body = text.partition("\n")
@@ -67,6 +83,8 @@ def render(template: str, locale: str, context: dict[str, Any], brand: dict[str,
         raise ValueError(f"{lang}/{template}.txt must start with a Subject: line")
     html = env.get_template(f"{lang}/{template}.html").render(values)
     footer = str(brand.get("footer") or "")
+    if unsubscribe:
+        footer = (footer + "\n" if footer else "") + UNSUBSCRIBE_TEXT[lang] + unsubscribe
     return Rendered(
         subject=first.removeprefix("Subject:").strip(),
         text=body.strip() + ("\n\n-- \n" + footer if footer else "") + "\n",

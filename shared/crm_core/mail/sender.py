@@ -33,6 +33,7 @@ from crm_core.db.engine import TenantDatabase
 from crm_core.mail.models import MailOutbox, MailStatus, SuppressionReason
 from crm_core.mail.outbox import QUEUE, SEND_MAIL, suppress, suppression_of
 from crm_core.mail.render import render
+from crm_core.mail.unsubscribe import Signer
 from crm_core.messaging.outbox import Dispatcher, defer, unit_of_work
 from crm_core.settings import MailSettings, SmtpSecurity
 from crm_core.tenants.models import Tenant
@@ -65,8 +66,18 @@ async def brand_of(tdb: TenantDatabase, settings: MailSettings) -> dict[str, Any
     }
 
 
-def build_message(row: MailOutbox, brand: dict[str, Any], settings: MailSettings) -> EmailMessage:
-    rendered = render(row.template, row.locale, dict(row.context), brand)
+def build_message(
+    row: MailOutbox,
+    brand: dict[str, Any],
+    settings: MailSettings,
+    *,
+    unsubscribe: str | None = None,
+) -> EmailMessage:
+    """``unsubscribe``: the notification's opt-out link (footer and RFC 8058 headers); never on a
+    transactional mail."""
+    if row.transactional:
+        unsubscribe = None
+    rendered = render(row.template, row.locale, dict(row.context), brand, unsubscribe=unsubscribe)
     sender = brand["from_address"]
     domain = settings.message_id_domain or sender.rpartition("@")[2] or "crm.localhost"
     msg = EmailMessage()
@@ -80,6 +91,10 @@ def build_message(row: MailOutbox, brand: dict[str, Any], settings: MailSettings
     msg["X-CRM-Event"] = row.event_key
     if not row.transactional:
         msg["Auto-Submitted"] = "auto-generated"
+    if unsubscribe:
+        # RFC 2369 and RFC 8058: mail clients offer a one-click unsubscribe (a POST to the link).
+        msg["List-Unsubscribe"] = f"<{unsubscribe}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(rendered.text)
     msg.add_alternative(rendered.html, subtype="html")
     return msg
@@ -145,9 +160,17 @@ def _permanent(exc: Exception) -> bool:
 
 
 async def deliver(
-    tdb: TenantDatabase, dispatcher: Dispatcher, settings: MailSettings, mail_id: uuid.UUID
+    tdb: TenantDatabase,
+    dispatcher: Dispatcher,
+    settings: MailSettings,
+    mail_id: uuid.UUID,
+    *,
+    signer: Signer | None = None,
 ) -> MailStatus | None:
-    """Send one mail if it is ours to send; returns the status it ended in (None: not ours)."""
+    """Send one mail if it is ours to send; returns the status it ended in (None: not ours).
+
+    ``signer`` makes the unsubscribe link of notifications (the worker always passes the
+    tenant's); without one a notification goes out with no link."""
     row = await claim(tdb, mail_id)
     if row is None:
         return None
@@ -159,7 +182,8 @@ async def deliver(
         reason = ", ".join(sorted(s.value for s in suppressed))
         await _settle(tdb, dispatcher, mail_id, MailStatus.suppressed, error=reason)
         return MailStatus.suppressed
-    message = build_message(row, await brand_of(tdb, settings), settings)
+    link = signer.link(row.to_address) if signer is not None and not row.transactional else None
+    message = build_message(row, await brand_of(tdb, settings), settings, unsubscribe=link)
     try:
         await smtp_send(message, settings)
     except (aiosmtplib.SMTPException, OSError) as exc:

@@ -2,14 +2,21 @@
 
 A record matches when every word of the query occurs in its search text (names, company names,
 pinyin of Chinese text with its initials, phone digits, e-mail — see
-``crm_core.cleansing.search_keys.search_text``) or when the query is close to a word run of it
-(pg_trgm ``word_similarity``, served by the same trigram GIN index) so a typo still finds it.
-Chinese queries are also matched through their pinyin, so 张卫 finds 张伟.
+``crm_core.cleansing.search_keys.search_text``). Chinese words of one or two characters are also
+required in pinyin so the trigram index can serve them.
+
+When nothing matches, the query is corrected word by word against the tenant's search
+vocabulary (``crm_core.search.models``): each word becomes the closest known word (trigram
+candidates, then the fewest edits, transpositions counted as one), Chinese words become their
+pinyin first, so "tainjinshi" finds 天津市 and 张卫 finds 张伟. The corrected words are then
+searched the ordinary way. A typo thus costs one small look-up in a table of distinct words,
+never a trigram comparison with every record.
 
 Ranking: an exact name first, then a name starting with the query, then every word present, then
 the trigram closeness. Each way of matching considers a bounded number of candidates, so the cost
-does not grow with the number of records a common name matches. Masked viewers search only text without phones and e-mails, so a search
-cannot confirm a personal value they may not see.
+does not grow with the number of records a common name matches. Masked viewers search only text
+without phones and e-mails, so a search cannot confirm a personal value they may not see (a word
+corrected into an e-mail address then finds nothing in the text they search).
 """
 
 from __future__ import annotations
@@ -19,23 +26,44 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, and_, case, func, literal, select, union_all
+from rapidfuzz import fuzz
+from rapidfuzz.distance import DamerauLevenshtein
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from crm_core.cleansing.search_keys import _pinyin
+from crm_core.cleansing.search_keys import _pinyin, is_pinyin_syllable
 from crm_core.cleansing.text import _han
 from crm_core.errors import DomainError, ErrorCode
 from crm_core.identity.principal import DataScope
 from crm_core.query.search import search_predicate, search_terms
+from crm_core.search.models import EMAIL, SearchWord
 
 MAX_HITS = 50
 # Records considered per kind and per way of matching before ranking: enough that the best
 # matches of any sensible query are among them, few enough that ranking stays cheap whatever
 # the size of the company.
 CANDIDATES = 200
-# word_similarity threshold for the fuzzy branch: 0.5 keeps one-letter typos in short names and
-# drops unrelated records that share a trigram or two.
-FUZZY_THRESHOLD = 0.5
+# Words up to this long are corrected by looking up every spelling one edit away.
+MAX_EDITED = 24
+# Word similarity a run of a longer vocabulary word needs (joined pinyin of a company name).
+WITHIN = 0.45
+# Candidates per query word compared by trigrams, among which the fewest edits wins.
+CORRECTION_CANDIDATES = 8
+# Shorter words are not corrected: a two-letter word has too many close neighbours.
+MIN_CORRECTED = 3
+# Runs inside longer words are looked for only for words this long (joined pinyin); a short word
+# has a close run in too many words to be worth the trigram scan.
+MIN_WITHIN = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +97,22 @@ def fuzzy_form(query: str) -> str:
 
 
 def _every_word(column: Any, query: str) -> ColumnElement[bool]:
-    """Every word of the query in the text. A Chinese word of one or two characters has no
-    trigram of its own, so the index could not serve it and the whole table would be read: its
-    pinyin (also in the text) is required too, which the index serves; the characters still
-    decide."""
+    """Every word of the query in the text. A word of one or two letters has no trigram of its
+    own, so the index could not serve it and every record holding the other words would be
+    read: a Chinese word of one or two characters is also required in pinyin, and pinyin typed
+    syllable by syllable ("jia he ke ji") is also required joined ("jiahekeji", which the text
+    holds for every Chinese name), both of which the index serves; the words still decide."""
     conditions = [search_predicate(column, query)]
-    for word in query.split():
+    words = query.lower().split()
+    for word in words:
         if _han().search(word) and len(word) < 3 and (syllables := _pinyin(word)):
             conditions.append(search_predicate(column, "".join(syllables)))
+    if (
+        len(words) > 1
+        and any(len(w) < 3 for w in words)
+        and all(is_pinyin_syllable(w) for w in words)
+    ):
+        conditions.append(search_predicate(column, "".join(words)))
     return and_(*conditions)
 
 
@@ -90,18 +126,15 @@ def _candidates(source: Source, condition: Any, scope: DataScope | None) -> Any:
     )
 
 
-def _branch(
-    source: Source, query: str, scope: DataScope | None, personal: bool, *, fuzzy: bool
-) -> Any:
-    """A bounded candidate set (every word present, or trigram-close to the query), then the
-    ranking over those few hundred rows only."""
+def _branch(source: Source, query: str, scope: DataScope | None, personal: bool) -> Any:
+    """A bounded candidate set (every word present), then the ranking over those few hundred
+    rows only."""
     column = source.text if personal else source.public
     close_to = fuzzy_form(query)
     lowered = query.strip().lower()
     title = func.lower(source.title)
     every_word = _every_word(column, query)
-    matching = column.op("%>")(close_to) if fuzzy else every_word
-    candidates = _candidates(source, matching, scope).subquery()
+    candidates = _candidates(source, every_word, scope).subquery()
     score = (
         case((title == lowered, 3.0), else_=0.0)
         + case((title.startswith(lowered, autoescape=True), 1.0), else_=0.0)
@@ -127,12 +160,9 @@ async def _ranked(
     scope: DataScope | None,
     personal: bool,
     *,
-    fuzzy: bool,
     limit: int,
 ) -> list[Hit]:
-    branches = [
-        _branch(s, query, scope, personal, fuzzy=fuzzy).subquery().select() for s in sources
-    ]
+    branches = [_branch(s, query, scope, personal).subquery().select() for s in sources]
     merged = union_all(*branches).subquery()
     stmt = (
         select(merged.c.kind, merged.c.id, merged.c.score)
@@ -141,6 +171,111 @@ async def _ranked(
     )
     rows = (await session.execute(stmt)).all()
     return [Hit(kind=r.kind, id=r.id, score=round(float(r.score), 4)) for r in rows]
+
+
+async def corrected(session: AsyncSession, query: str) -> str | None:
+    """The query with each word replaced by the closest word of the tenant's vocabulary, or
+    None when no word changes (nothing better to search for).
+
+    A word the vocabulary holds stays. Otherwise every spelling one edit away (a letter
+    dropped, added, changed, or two neighbours swapped: a few hundred) is looked up by key, and
+    the first found wins, swaps first. A long word with none of those is then compared by
+    trigrams with the words holding a run like it (joined pinyin: "tainjinshi" in
+    "tianjinshihongda…", whose run "tianjinshi" is kept), and the run fewest edits away wins if
+    it is close enough to be a typo rather than another word."""
+    words = fuzzy_form(query).split()[:8]
+    looked_up = sorted({w for w in words if len(w) >= MIN_CORRECTED})
+    if not looked_up:
+        return None
+    spellings = {w: one_edit(w) for w in looked_up if len(w) <= MAX_EDITED}
+    wanted = sorted({v for w in looked_up for v in (w, *spellings.get(w, ()))})
+    known = set(
+        (await session.execute(select(SearchWord.word).where(SearchWord.word.in_(wanted))))
+        .scalars()
+        .all()
+    )
+    fixes: dict[str, str] = {}
+    far = []
+    for w in looked_up:
+        if w in known:
+            continue
+        found = next((v for v in spellings.get(w, ()) if v in known), None)
+        if found is not None:
+            fixes[w] = found
+        elif len(w) >= MIN_WITHIN:
+            far.append(w)
+    if far:
+        # ``<%`` reads its threshold from the session; LOCAL ends with the transaction.
+        await session.execute(
+            select(func.set_config("pg_trgm.word_similarity_threshold", str(WITHIN), True))
+        )
+        word = SearchWord.word
+        within = [
+            select(literal(w).label("asked"), word)
+            .where(literal(w).op("<%")(word), _kind_of(w))
+            .order_by(literal(w).op("<<->")(word))
+            .limit(CORRECTION_CANDIDATES)
+            .subquery()
+            .select()
+            for w in far
+        ]
+        for asked, found_words in (await _lookup(session, within)).items():
+            fixes[asked] = _closest(asked, found_words)
+    fixed = " ".join(fixes.get(w, w) for w in words)
+    return fixed if fixed != query.strip().lower() else None
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_IN_ADDRESSES = _LETTERS + "0123456789.-_"
+
+
+def one_edit(word: str) -> list[str]:
+    """Every spelling one edit from the word, most likely typos first: neighbours swapped, a
+    letter changed, a letter dropped, a letter added (no repeats, not the word itself)."""
+    letters = _IN_ADDRESSES if "@" in word else _LETTERS
+    cuts = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    swaps = [a + b[1] + b[0] + b[2:] for a, b in cuts if len(b) > 1]
+    changes = [a + c + b[1:] for a, b in cuts if b for c in letters if c != b[0]]
+    drops = [a + b[1:] for a, b in cuts if b]
+    adds = [a + c + b for a, b in cuts for c in letters]
+    return [v for v in dict.fromkeys(swaps + changes + drops + adds) if v != word]
+
+
+def _kind_of(asked: str) -> ColumnElement[bool]:
+    """E-mail addresses are corrected into e-mail addresses, other words into other words: each
+    kind has its own index, whose predicate is written out for the planner to match."""
+    pattern: ColumnElement[str] = literal_column(f"'{EMAIL}'")
+    if "@" in asked:
+        return SearchWord.word.like(pattern)
+    return SearchWord.word.not_like(pattern)
+
+
+async def _lookup(session: AsyncSession, selects: list[Any]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for asked, word in (await session.execute(union_all(*selects))).all():
+        found.setdefault(asked, []).append(word)
+    return found
+
+
+def _closest(word: str, candidates: list[str]) -> str:
+    """The candidate, or the run of a longer one, fewest edits from the word (a swap of
+    neighbours counting as one); ties keep the index's order, whole words before runs. None
+    close enough: the word itself."""
+    best, distance = word, max(2, len(word) // 3) + 1
+    for candidate in candidates:
+        pieces = [candidate]
+        if len(candidate) > len(word):
+            aligned = fuzz.partial_ratio_alignment(word, candidate)
+            start = aligned.dest_start if aligned is not None else 0
+            # The aligned run is as long as the word; a dropped or added letter shifts its end.
+            pieces += [
+                candidate[start : start + n] for n in (len(word) + 1, len(word), len(word) - 1)
+            ]
+        for piece in pieces:
+            edits = DamerauLevenshtein.distance(word, piece)
+            if edits < distance:
+                best, distance = piece, edits
+    return best
 
 
 async def search(
@@ -152,22 +287,18 @@ async def search(
     personal_data: bool,
     limit: int = 10,
 ) -> list[Hit]:
-    """Records with every word; only when there are none, the trigram-close ones (a typo, a
-    homophone): the costlier fuzzy pass runs only when the plain one found nothing."""
+    """Records with every word; only when there are none, the records with every word of the
+    corrected query (a typo, a homophone, a Chinese name typed in pinyin)."""
     if not search_terms(query):
         raise DomainError.one("query", ErrorCode.REQUIRED, "type something to search for")
     if not 1 <= limit <= MAX_HITS:
         raise DomainError.one("first", ErrorCode.INVALID, f"between 1 and {MAX_HITS}")
     if not sources:
         return []
-    hits = await _ranked(session, sources, query, scope, personal_data, fuzzy=False, limit=limit)
+    hits = await _ranked(session, sources, query, scope, personal_data, limit=limit)
     if hits:
         return hits
-    # The ``%>`` operator reads its threshold from the session; LOCAL ends with the transaction.
-    await session.execute(
-        select(func.set_config("pg_trgm.word_similarity_threshold", str(FUZZY_THRESHOLD), True))
-    )
-    close = await _ranked(session, sources, query, scope, personal_data, fuzzy=True, limit=limit)
-    seen = {(h.kind, h.id) for h in hits}
-    extra = [h for h in close if (h.kind, h.id) not in seen]
-    return sorted(hits + extra, key=lambda h: (-h.score, h.kind, str(h.id)))[:limit]
+    fixed = await corrected(session, query)
+    if fixed is None:
+        return []
+    return await _ranked(session, sources, fixed, scope, personal_data, limit=limit)

@@ -24,6 +24,7 @@ from crm_core.customers import repository as customers_repo
 from crm_core.customers.models import Customer
 from crm_core.errors import DomainError, ErrorCode, FieldError, NotFound
 from crm_core.identity.principal import Principal
+from crm_core.mail import events as mail_events
 from crm_core.tenants.models import Tenant
 from crm_core.tenants.repository import timezone_of
 from crm_core.validation import parse
@@ -144,7 +145,26 @@ async def create_plan(
     session.add(plan)
     await session.flush()
     audit.record(session, principal, "create", PLAN, plan.id, audit.snapshot(plan))
+    await _mail_visitor(session, principal, plan)
     return plan
+
+
+async def _mail_visitor(session: AsyncSession, principal: Principal, plan: VisitPlan) -> None:
+    """The "visit planned" mail to the rep, in this transaction (``mail.events.visit_planned``:
+    not when the rep planned it themselves)."""
+    if plan.status is not VisitPlanStatus.planned or plan.deleted_at is not None:
+        return
+    await mail_events.visit_planned(
+        session,
+        principal.tenant,
+        plan_id=plan.id,
+        customer_id=plan.customer_id,
+        visitor_id=plan.visitor_id,
+        planned_at=plan.planned_at,
+        purpose=plan.purpose,
+        place=plan.place,
+        actor_id=principal.user_id,
+    )
 
 
 async def update_plan(
@@ -172,7 +192,13 @@ async def update_plan(
     if moved and fields.get("status", plan.status) is VisitPlanStatus.planned:
         customer = await _customer(session, principal, plan.customer_id)
         await _check_do_not_visit(session, principal, customer, fields["planned_at"])
-    return await records.apply_update(session, principal, plan, fields, PLAN, refresh=_refresh_plan)
+    before = (plan.visitor_id, plan.planned_at)
+    updated = await records.apply_update(
+        session, principal, plan, fields, PLAN, refresh=_refresh_plan
+    )
+    if (updated.visitor_id, updated.planned_at) != before:
+        await _mail_visitor(session, principal, updated)  # reassigned or rescheduled
+    return updated
 
 
 def _plans_visible(principal: Principal) -> ColumnElement[bool]:

@@ -120,6 +120,10 @@ class ImportRun:
     error_report_url: str | None = strawberry.field(
         description="GET it (signed in) for a CSV of every failed row: row, column, value, error."
     )
+    error: str | None = strawberry.field(
+        description="Why the whole run failed or was cancelled (its job's error); per-row errors "
+        "are in the error report."
+    )
     created_at: datetime.datetime
     finished_at: datetime.datetime | None
 
@@ -138,6 +142,7 @@ class ImportRun:
             updated=row.updated,
             failed=row.failed,
             error_report_url=f"/files/{row.error_file_id}" if row.error_file_id else None,
+            error=row.error,
             created_at=row.created_at,
             finished_at=row.finished_at,
         )

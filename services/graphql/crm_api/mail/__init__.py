@@ -1,0 +1,1 @@
+"""Mail over GraphQL (suppressions) and the public unsubscribe page."""
