@@ -1,11 +1,13 @@
 """The company's schedules for periodic whole-tenant work (tenant settings key ``schedules``).
 
-Each job (``cleansing``, ``duplicate_scan``) has: ``enabled``; a ``frequency`` — ``hourly``,
+Each job (``cleansing``, ``duplicate_scan``, ``pool_reclaim``) has: ``enabled``; a ``frequency`` — ``hourly``,
 ``every_n_hours`` (with ``every_hours``, a divisor of 24, so the hours are the same every day),
 ``daily`` or ``weekly`` (with ``weekday``); and ``time_of_day`` (``HH:MM``) in the company's time
 zone (``core.tenants.timezone``): the time of a daily or weekly run, the minute past the hour of an
 hourly one, the first run of the day for every N hours. Product defaults: cleansing daily at 02:00,
-the duplicate scan weekly on Sunday at 03:00 — the quiet hours of a company in its own time zone.
+the duplicate scan weekly on Sunday at 03:00, the shared pool's reclaim of customers nobody followed
+up (when the company's pool rules set ``reclaim_after_days``) daily at 01:00 — the quiet hours of a
+company in its own time zone.
 
 When a job is due (``due_slot``, pure): the latest scheduled time at or before now is *the slot*;
 the job is due if the slot is later than the job's last run (the newest ``jobs`` row of its kind,
@@ -58,7 +60,8 @@ log = logging.getLogger(__name__)
 SETTING: Final = "schedules"
 CLEANSING: Final = "cleansing"
 DUPLICATE_SCAN: Final = "duplicate_scan"
-JOBS: Final = (CLEANSING, DUPLICATE_SCAN)
+POOL_RECLAIM: Final = "pool_reclaim"
+JOBS: Final = (CLEANSING, DUPLICATE_SCAN, POOL_RECLAIM)
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -100,6 +103,7 @@ DEFAULTS: Final[dict[str, Schedule]] = {
     DUPLICATE_SCAN: Schedule(
         frequency=ScheduleFrequency.weekly, weekday=Weekday.sunday, time_of_day="03:00"
     ),
+    POOL_RECLAIM: Schedule(frequency=ScheduleFrequency.daily, time_of_day="01:00"),
 }
 
 
@@ -108,6 +112,7 @@ class Schedules(BaseModel):
 
     cleansing: Schedule = DEFAULTS[CLEANSING]
     duplicate_scan: Schedule = DEFAULTS[DUPLICATE_SCAN]
+    pool_reclaim: Schedule = DEFAULTS[POOL_RECLAIM]
 
     def of(self, job: str) -> Schedule:
         value = getattr(self, job)
@@ -132,6 +137,7 @@ class SchedulesFields(BaseModel):
 
     cleansing: ScheduleFields | None = None
     duplicate_scan: ScheduleFields | None = None
+    pool_reclaim: ScheduleFields | None = None
 
 
 def schedules_from(tenant_settings: Mapping[str, Any]) -> Schedules:
@@ -325,6 +331,17 @@ class TenantSchedules:
     tz: ZoneInfo
     since: datetime | None
     schedules: Schedules
+    # Jobs with nothing to do whatever the time (the pool's reclaim with no reclaim rule): not
+    # started, so the company's job list holds no daily no-op.
+    idle: frozenset[str] = frozenset()
+
+
+def idle_jobs(tenant_settings: Mapping[str, Any]) -> frozenset[str]:
+    from crm_core.pool.schemas import rules_from
+
+    if rules_from(dict(tenant_settings)).reclaim_after_days is None:
+        return frozenset({POOL_RECLAIM})
+    return frozenset()
 
 
 async def active_tenants(db: Database) -> list[TenantSchedules]:
@@ -341,6 +358,7 @@ async def active_tenants(db: Database) -> list[TenantSchedules]:
                 zone(r.timezone),
                 r.provisioned_at,
                 schedules_from(r.settings or {}),
+                idle_jobs(r.settings or {}),
             )
             for r in rows
         ]
@@ -357,6 +375,10 @@ def job_kind(job: str) -> tuple[str, dict[str, Any]]:
         from crm_core.dedup.tasks import SCAN_DUPLICATES
 
         return SCAN_DUPLICATES, {"kinds": sorted(KINDS)}
+    if job == POOL_RECLAIM:
+        from crm_core.pool.tasks import RECLAIM
+
+        return RECLAIM, {}
     raise LookupError(job)
 
 
@@ -384,6 +406,8 @@ async def run_if_due(
     now: datetime,
 ) -> bool:
     """Enqueue ``job`` for ``tenant`` if its slot is due; True when this call created the job."""
+    if job in tenant.idle:
+        return False
     schedule = tenant.schedules.of(job)
     slot = due_slot(schedule, tenant.tz, now, since=tenant.since)
     if slot is None:

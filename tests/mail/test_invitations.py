@@ -4,6 +4,7 @@ role rules; audit; and two tenants that cannot see or touch each other's invitat
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -252,3 +253,35 @@ async def test_the_page_is_rate_limited(page, settings) -> None:
         for _ in range(settings.surveys.token_requests_per_hour + 1)
     ]
     assert codes[0] == 404 and codes[-1] == 429
+
+
+async def test_concurrent_invitations_of_one_address_make_one(world, db, settings) -> None:
+    """The second of two simultaneous invitations waits for the first to commit and is then
+    refused: never two live links for one address."""
+    from crm_core.errors import DomainError
+    from crm_core.identity import invitations
+    from crm_core.tenants.models import Role
+
+    a = world["a"]
+
+    async def second() -> None:
+        async with db.tenant(a.ref).transaction() as session:
+            await invitations.invite(
+                session, a.admin, settings.auth, email="same-time@example.cn", role=Role.sales
+            )
+
+    async with db.tenant(a.ref).transaction() as session:
+        await invitations.invite(
+            session, a.admin, settings.auth, email="same-time@example.cn", role=Role.sales
+        )
+        other = asyncio.create_task(second())
+        await asyncio.sleep(0.5)
+        assert not other.done()  # held until the first commits
+    with pytest.raises(DomainError) as refused:
+        await other
+    assert refused.value.errors[0].field == "email"
+    async with db.core_session() as session:
+        rows = await session.execute(
+            select(Invitation.id).where(Invitation.email == "same-time@example.cn")
+        )
+        assert len(rows.all()) == 1

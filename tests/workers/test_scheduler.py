@@ -65,7 +65,9 @@ async def test_short_tick_keeps_period_fan_outs_once_per_period(
             ticks.append(await tick_once(**common, tick_seconds=60, now=now))
             surveys.append(await survey_fan_out(**common, interval_seconds=3_600, now=now))
             backups.append(await backup_fan_out(**common, interval_seconds=86_400, now=now))
-        assert all(t == {"cleansing": 0, "duplicate_scan": 0} for t in ticks)  # each tick is new
+        assert all(
+            t == {"cleansing": 0, "duplicate_scan": 0, "pool_reclaim": 0} for t in ticks
+        )  # each tick is new
         assert [i for i, n in enumerate(surveys) if n is not None] == [0, 60]
         assert [n for n in surveys if n is not None] == [len(expected)] * 2
         assert [i for i, n in enumerate(backups) if n is not None] == [0]

@@ -170,7 +170,7 @@ async def async_redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
 def sent(client: redis_lib.Redis, namespace: str) -> list[tuple[str, str, str]]:
     """(actor, tenant id, job id) of every message queued under ``namespace``."""
     out = []
-    for queue in ("cleansing", "dedup"):
+    for queue in ("cleansing", "dedup", "pool"):
         for raw in client.hvals(f"{namespace}:{queue}.msgs"):
             m = json.loads(raw)
             out.append((m["actor_name"], m["kwargs"]["tenant_id"], m["kwargs"].get("job_id", "")))
@@ -243,9 +243,13 @@ async def test_due_tenants_get_one_job_per_slot(
         "namespace": namespace,
         "tenants": active,
     }
-    nothing = {"cleansing": 0, "duplicate_scan": 0}
+    nothing = {"cleansing": 0, "duplicate_scan": 0, "pool_reclaim": 0}
     try:
-        assert await S.fan_out_due(**args, now=sim) == {"cleansing": 1, "duplicate_scan": 1}
+        assert await S.fan_out_due(**args, now=sim) == {
+            "cleansing": 1,
+            "duplicate_scan": 1,
+            "pool_reclaim": 0,
+        }
         [cleanse, scan] = sorted(await jobs_of(db, due.ref), key=lambda j: j.kind)
         assert (cleanse.kind, scan.kind) == (CLEANSE, SCAN)
         assert cleanse.started_by is None
@@ -382,3 +386,79 @@ async def test_cleansing_job_reports_and_stays_in_its_tenant(
     assert report["checked"] == 0
     full = await cleansing_tasks.cleanse_all(db.tenant(a.ref), default_region="CN", full=True)
     assert (full["checked"], full["changed"], full["flagged"]) == (3, 0, 1)
+
+
+async def test_pool_reclaim_runs_on_schedule_only_where_the_rule_is_on(
+    db: Database,
+    settings: Settings,
+    redis_namespace: str,
+    redis_client: redis_lib.Redis,
+    async_redis: aioredis.Redis,
+) -> None:
+    """The shared pool's rule "back to the pool after N days without follow-up" is applied by a
+    scheduled job: started only for companies that set the rule, and reclaiming only theirs."""
+    from crm_core.pool.tasks import RECLAIM
+
+    on = await make_tenant(db, "sched-pool-on")
+    off = await make_tenant(db, "sched-pool-off")
+    sim = (datetime.now(UTC) + timedelta(hours=2)).replace(second=0, microsecond=0)
+    hourly = {
+        "cleansing": {"enabled": False},
+        "duplicate_scan": {"enabled": False},
+        "pool_reclaim": {"frequency": "hourly", "time_of_day": "00:00"},
+    }
+    long_ago = datetime.now(UTC) - timedelta(days=60)
+    for t in (on, off):
+        await set_schedules(db, t.ref, "Asia/Shanghai", hourly)
+        async with db.tenant(t.ref).transaction() as session:
+            session.add(
+                Customer(
+                    code="P-1",
+                    name="沉睡客户",
+                    kind="company",
+                    owner_id=t.admin.user_id,
+                    created_at=long_ago,
+                )
+            )
+    async with db.core_session() as session, session.begin():
+        tenant = await session.get(Tenant, on.ref.id)
+        assert tenant is not None
+        tenant.settings = {**tenant.settings, "pool_rules": {"reclaim_after_days": 30}}
+    ours = {on.ref.id, off.ref.id}
+    active = [t for t in await S.active_tenants(db) if t.ref.id in ours]
+    namespace = f"{redis_namespace}-pool"
+    broker = build_broker(settings, namespace=namespace)
+    try:
+        found = await S.fan_out_due(
+            db=db,
+            redis=async_redis,
+            dispatcher=BrokerDispatcher(broker),
+            namespace=namespace,
+            tenants=active,
+            now=sim,
+        )
+    finally:
+        broker.close()
+    assert found == {"cleansing": 0, "duplicate_scan": 0, "pool_reclaim": 1}
+    assert await jobs_of(db, off.ref) == []
+    [job] = await jobs_of(db, on.ref)
+    assert job.kind == RECLAIM and sent(redis_client, namespace) == [
+        (RECLAIM, str(on.ref.id), str(job.id))
+    ]
+    await run_message(
+        kind_of(RECLAIM),
+        FakeRuntime(settings, db),
+        db,
+        tenant_id=str(on.ref.id),
+        job_id=str(job.id),
+        attempt=1,
+    )
+    async with db.tenant(on.ref).read() as session:
+        done = await session.get(Job, job.id)
+        assert done is not None and done.status is JobStatus.succeeded, done.error if done else None
+        assert done.result is not None and done.result["reclaimed"] == 1
+        owners = (await session.execute(select(Customer.owner_id))).scalars().all()
+        assert owners == [None]
+    async with db.tenant(off.ref).read() as session:
+        owners = (await session.execute(select(Customer.owner_id))).scalars().all()
+        assert owners == [off.admin.user_id]

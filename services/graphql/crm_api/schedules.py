@@ -60,6 +60,10 @@ class JobSchedules:
     duplicate_scan: JobSchedule = strawberry.field(
         description="The duplicate scan (default: weekly on Sunday at 03:00)."
     )
+    pool_reclaim: JobSchedule = strawberry.field(
+        description="Customers nobody followed up for the pool rules' reclaimAfterDays go back "
+        "to the shared pool (default: daily at 01:00; nothing runs while that rule is off)."
+    )
 
     @classmethod
     def of(cls, s: core.Schedules, time_zone: str) -> JobSchedules:
@@ -68,6 +72,7 @@ class JobSchedules:
             time_zone=time_zone,
             cleansing=JobSchedule.of(s.cleansing, time_zone, now),
             duplicate_scan=JobSchedule.of(s.duplicate_scan, time_zone, now),
+            pool_reclaim=JobSchedule.of(s.pool_reclaim, time_zone, now),
         )
 
 
@@ -86,6 +91,7 @@ class JobScheduleInput:
 class JobSchedulesInput:
     cleansing: JobScheduleInput | None = UNSET
     duplicate_scan: JobScheduleInput | None = UNSET
+    pool_reclaim: JobScheduleInput | None = UNSET
 
 
 @strawberry.type

@@ -51,6 +51,7 @@ ACTOR_MODULES: tuple[str, ...] = (
     "crm_core.surveys.tasks",
     "crm_core.imports.tasks",
     "crm_core.exports.tasks",
+    "crm_core.pool.tasks",
 )
 # Dramatiq's default keeps 1,000 × threads delayed messages (retries) in memory; a killed worker
 # strands them until its heartbeat times out, so keep far fewer (see pitfalls.md).

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core.db.engine import Database
@@ -225,6 +225,13 @@ async def invite(
     ).scalar_one_or_none()
     if member is not None:
         raise DomainError.one("email", ErrorCode.DUPLICATE, "already a member of this company")
+    # Two admins inviting the same address at once: the second waits here for the first to
+    # commit, then sees its invitation (a transaction lock, released at commit or rollback).
+    await session.execute(
+        select(
+            func.pg_advisory_xact_lock(func.hashtextextended(f"invite:{tenant_id}:{address}", 0))
+        )
+    )
     now = _now()
     live = (
         await session.execute(
