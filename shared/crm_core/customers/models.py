@@ -215,6 +215,15 @@ class Customer(IdMixin, AuditedMixin, TenantBase):
             postgresql_where=column("owner_id").is_(None) & column("deleted_at").is_(None),
         ),
         Index("ix_customers_created_at_id", "created_at", "id"),
+        # The live customers' ids, read index-only: a child's list, aggregate or grouping keeps
+        # only rows whose customer is not deleted (a hash join on this instead of the table),
+        # and the customer list's totalCount (which also leaves out merged ones) counts it.
+        Index(
+            "ix_customers_live_id",
+            "id",
+            postgresql_include=["merged_into_id"],
+            postgresql_where=column("deleted_at").is_(None),
+        ),
         Index("ix_customers_phone", "phone"),
         Index("ix_customers_email", "email"),
         Index("ix_customers_tax_id_index", "tax_id_index"),

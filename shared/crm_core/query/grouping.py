@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Select, func, literal_column, nulls_last
+from sqlalchemy import Date, DateTime, Select, func, literal_column, nulls_last, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core.errors import DomainError, ErrorCode
@@ -141,7 +141,7 @@ async def group_by(
         expr = _key_expression(groupable[key.field], key, tz, f"by.{i}.bucket")
         exprs.append(expr.label(f"k{i}"))
     chosen = _measure_columns(measure_names, measures, "measures")
-    stmt = (
+    grouped = (
         base.where(compile_filter(spec, filter_columns))
         .with_only_columns(
             *exprs,
@@ -151,7 +151,14 @@ async def group_by(
         )
         .order_by(None)
         .group_by(*(literal_column(f"k{i}") for i in range(len(exprs))))
-        .order_by(*(nulls_last(literal_column(f"k{i}")) for i in range(len(exprs))))
+        .subquery()
+    )
+    # Ordered and limited outside the grouping: every row is read whatever the limit, and a
+    # LIMIT on the grouping itself makes the planner pick a plan that starts fast (a sorted
+    # scan joining parents one index probe at a time) over the one that ends fast (hash join).
+    stmt = (
+        select(grouped)
+        .order_by(*(nulls_last(grouped.c[f"k{i}"]) for i in range(len(exprs))))
         .limit(limit + 1)
     )
     rows = (await session.execute(stmt)).all()

@@ -1,4 +1,4 @@
-"""search vocabulary for typo correction, filled by statement triggers
+"""search vocabulary for typo correction, filled by statement triggers; live customer ids
 
 Revision ID: tenant_0015
 Revises: tenant_0014
@@ -49,6 +49,14 @@ def _words_of(table: str) -> str:
 
 
 def upgrade() -> None:
+    op.create_index(
+        "ix_customers_live_id",
+        "customers",
+        ["id"],
+        unique=False,
+        postgresql_include=["merged_into_id"],
+        postgresql_where=sa.text("deleted_at IS NULL"),
+    )
     op.create_table(
         "search_words",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -85,6 +93,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_customers_live_id", table_name="customers")
     for table in SOURCES:
         for event in ("insert", "update"):
             op.execute(f"DROP TRIGGER {table}_search_words_{event} ON {table}")
