@@ -1,10 +1,11 @@
 """The company's schedules for periodic whole-tenant work (tenant settings key ``schedules``).
 
-Each job (``cleansing``, ``duplicate_scan``, ``pool_reclaim``) has: ``enabled``; a ``frequency`` — ``hourly``,
+Each job (``backup``, ``cleansing``, ``duplicate_scan``, ``pool_reclaim``) has: ``enabled``; a ``frequency`` — ``hourly``,
 ``every_n_hours`` (with ``every_hours``, a divisor of 24, so the hours are the same every day),
 ``daily`` or ``weekly`` (with ``weekday``); and ``time_of_day`` (``HH:MM``) in the company's time
 zone (``core.tenants.timezone``): the time of a daily or weekly run, the minute past the hour of an
-hourly one, the first run of the day for every N hours. Product defaults: cleansing daily at 02:00,
+hourly one, the first run of the day for every N hours. Product defaults: the backup daily at 00:30
+(while the company's backup policy is enabled; retention follows it), cleansing daily at 02:00,
 the duplicate scan weekly on Sunday at 03:00, the shared pool's reclaim of customers nobody followed
 up (when the company's pool rules set ``reclaim_after_days``) daily at 01:00 — the quiet hours of a
 company in its own time zone.
@@ -61,7 +62,8 @@ SETTING: Final = "schedules"
 CLEANSING: Final = "cleansing"
 DUPLICATE_SCAN: Final = "duplicate_scan"
 POOL_RECLAIM: Final = "pool_reclaim"
-JOBS: Final = (CLEANSING, DUPLICATE_SCAN, POOL_RECLAIM)
+BACKUP: Final = "backup"
+JOBS: Final = (BACKUP, CLEANSING, DUPLICATE_SCAN, POOL_RECLAIM)
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -99,6 +101,7 @@ class Schedule(BaseModel):
 
 
 DEFAULTS: Final[dict[str, Schedule]] = {
+    BACKUP: Schedule(frequency=ScheduleFrequency.daily, time_of_day="00:30"),
     CLEANSING: Schedule(frequency=ScheduleFrequency.daily, time_of_day="02:00"),
     DUPLICATE_SCAN: Schedule(
         frequency=ScheduleFrequency.weekly, weekday=Weekday.sunday, time_of_day="03:00"
@@ -110,6 +113,7 @@ DEFAULTS: Final[dict[str, Schedule]] = {
 class Schedules(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    backup: Schedule = DEFAULTS[BACKUP]
     cleansing: Schedule = DEFAULTS[CLEANSING]
     duplicate_scan: Schedule = DEFAULTS[DUPLICATE_SCAN]
     pool_reclaim: Schedule = DEFAULTS[POOL_RECLAIM]
@@ -135,6 +139,7 @@ class ScheduleFields(BaseModel):
 class SchedulesFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    backup: ScheduleFields | None = None
     cleansing: ScheduleFields | None = None
     duplicate_scan: ScheduleFields | None = None
     pool_reclaim: ScheduleFields | None = None
@@ -337,11 +342,16 @@ class TenantSchedules:
 
 
 def idle_jobs(tenant_settings: Mapping[str, Any]) -> frozenset[str]:
+    from crm_core.backups.schemas import policy_from
     from crm_core.pool.schemas import rules_from
+    from crm_core.settings import BackupSettings
 
+    idle = set()
     if rules_from(dict(tenant_settings)).reclaim_after_days is None:
-        return frozenset({POOL_RECLAIM})
-    return frozenset()
+        idle.add(POOL_RECLAIM)
+    if not policy_from(dict(tenant_settings), BackupSettings()).enabled:
+        idle.add(BACKUP)
+    return frozenset(idle)
 
 
 async def active_tenants(db: Database) -> list[TenantSchedules]:
@@ -375,6 +385,10 @@ def job_kind(job: str) -> tuple[str, dict[str, Any]]:
         from crm_core.dedup.tasks import SCAN_DUPLICATES
 
         return SCAN_DUPLICATES, {"kinds": sorted(KINDS)}
+    if job == BACKUP:
+        from crm_core.backups.tasks import SCHEDULED
+
+        return SCHEDULED, {}
     if job == POOL_RECLAIM:
         from crm_core.pool.tasks import RECLAIM
 

@@ -159,9 +159,6 @@ class BackupSettings(BaseModel):
     s3_access_key_id: SecretStr | None = None
     s3_secret_access_key: SecretStr | None = None
     compression_level: int = Field(3, ge=1, le=19, description="zstd level")
-    interval_seconds: int = Field(
-        86_400, ge=60, description="Scheduler: one scheduled backup per tenant per period"
-    )
     keep_daily: int = Field(
         7, ge=0, le=3_650, description="Default: newest backup of the last N days"
     )

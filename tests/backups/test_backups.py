@@ -269,8 +269,8 @@ async def test_prune_deletes_files_and_marks_rows(db, settings, demo) -> None:
 
 
 async def test_scheduled_backup_is_once_per_period(db, settings, demo) -> None:
-    first = await retention.scheduled_backup(db, settings, demo.ref, period=424242)
-    again = await retention.scheduled_backup(db, settings, demo.ref, period=424242)
+    first = await retention.scheduled_backup(db, settings, demo.ref, key="424242")
+    again = await retention.scheduled_backup(db, settings, demo.ref, key="424242")
     assert first is not None and again is not None
     assert first.id == again.id and again.status is BackupStatus.succeeded
     assert first.trigger == "scheduled"

@@ -1,5 +1,5 @@
 """The scheduler process: a short tick for the per-tenant schedules (``test_schedules.py``) that
-leaves the global once-per-period fan-outs (backups, surveys) once per period, and stops promptly."""
+leaves the global once-per-period survey fan-out once per period, and stops promptly."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import redis as redis_lib
 import redis.asyncio as aioredis
 from crmtest import make_tenant
 
-from crm_core.backups.retention import fan_out as backup_fan_out
 from crm_core.db.engine import Database
 from crm_core.messaging.broker import BrokerDispatcher, build_broker
 from crm_core.settings import Settings
@@ -58,19 +57,18 @@ async def test_short_tick_keeps_period_fan_outs_once_per_period(
         assert str(paused.id) not in expected
         # An hour boundary in 2020, before any test company existed: no schedule is due.
         start = 3_600.0 * 440_000
-        surveys, backups, ticks = [], [], []
+        surveys, ticks = [], []
         # Two hours of one-minute ticks, as ``serve`` runs them.
         for minute in range(120):
             now = start + minute * 60 + 0.05
             ticks.append(await tick_once(**common, tick_seconds=60, now=now))
             surveys.append(await survey_fan_out(**common, interval_seconds=3_600, now=now))
-            backups.append(await backup_fan_out(**common, interval_seconds=86_400, now=now))
         assert all(
-            t == {"cleansing": 0, "duplicate_scan": 0, "pool_reclaim": 0} for t in ticks
+            t == {"backup": 0, "cleansing": 0, "duplicate_scan": 0, "pool_reclaim": 0}
+            for t in ticks
         )  # each tick is new
         assert [i for i, n in enumerate(surveys) if n is not None] == [0, 60]
         assert [n for n in surveys if n is not None] == [len(expected)] * 2
-        assert [i for i, n in enumerate(backups) if n is not None] == [0]
         # A second scheduler on the same tick and period does nothing.
         assert await tick_once(**common, tick_seconds=60, now=start + 30) is None
         assert await survey_fan_out(**common, interval_seconds=3_600, now=start + 30) is None

@@ -212,6 +212,7 @@ async def test_due_tenants_get_one_job_per_slot(
     sim = (datetime.now(UTC) + timedelta(hours=2)).replace(second=0, microsecond=0)
     ny, sh = "America/New_York", "Asia/Shanghai"
     due_value = {
+        "backup": {"enabled": False},
         "cleansing": {"frequency": "hourly", "time_of_day": "00:00"},
         # Daily, half an hour ago in New York: not due if the time were read as UTC or Shanghai.
         "duplicate_scan": {"frequency": "daily", "time_of_day": hhmm(sim, ny, -30)},
@@ -227,6 +228,7 @@ async def test_due_tenants_get_one_job_per_slot(
         later.ref,
         sh,
         {
+            "backup": {"enabled": False},
             "cleansing": {"frequency": "daily", "time_of_day": hhmm(sim, sh, 90)},
             "duplicate_scan": {"enabled": False},
         },
@@ -243,9 +245,10 @@ async def test_due_tenants_get_one_job_per_slot(
         "namespace": namespace,
         "tenants": active,
     }
-    nothing = {"cleansing": 0, "duplicate_scan": 0, "pool_reclaim": 0}
+    nothing = {"backup": 0, "cleansing": 0, "duplicate_scan": 0, "pool_reclaim": 0}
     try:
         assert await S.fan_out_due(**args, now=sim) == {
+            "backup": 0,  # off below: this test counts the other jobs
             "cleansing": 1,
             "duplicate_scan": 1,
             "pool_reclaim": 0,
@@ -403,6 +406,7 @@ async def test_pool_reclaim_runs_on_schedule_only_where_the_rule_is_on(
     off = await make_tenant(db, "sched-pool-off")
     sim = (datetime.now(UTC) + timedelta(hours=2)).replace(second=0, microsecond=0)
     hourly = {
+        "backup": {"enabled": False},
         "cleansing": {"enabled": False},
         "duplicate_scan": {"enabled": False},
         "pool_reclaim": {"frequency": "hourly", "time_of_day": "00:00"},
@@ -439,7 +443,7 @@ async def test_pool_reclaim_runs_on_schedule_only_where_the_rule_is_on(
         )
     finally:
         broker.close()
-    assert found == {"cleansing": 0, "duplicate_scan": 0, "pool_reclaim": 1}
+    assert found == {"backup": 0, "cleansing": 0, "duplicate_scan": 0, "pool_reclaim": 1}
     assert await jobs_of(db, off.ref) == []
     [job] = await jobs_of(db, on.ref)
     assert job.kind == RECLAIM and sent(redis_client, namespace) == [
@@ -462,3 +466,67 @@ async def test_pool_reclaim_runs_on_schedule_only_where_the_rule_is_on(
     async with db.tenant(off.ref).read() as session:
         owners = (await session.execute(select(Customer.owner_id))).scalars().all()
         assert owners == [off.admin.user_id]
+
+
+async def test_backup_runs_on_each_companys_schedule_and_honours_its_policy(
+    db: Database,
+    settings: Settings,
+    redis_namespace: str,
+    async_redis: aioredis.Redis,
+) -> None:
+    """Backups follow the company's own schedule (a time of day in its zone spreads them across
+    the night instead of every company at one boundary); a company whose policy has backups off
+    gets no job; a job run twice makes one backup."""
+    from crm_core.backups.models import Backup, BackupStatus
+    from crm_core.backups.tasks import SCHEDULED
+
+    on = await make_tenant(db, "sched-backup-on")
+    off = await make_tenant(db, "sched-backup-off")
+    sim = (datetime.now(UTC) + timedelta(hours=2)).replace(second=0, microsecond=0)
+    value = {
+        "backup": {"frequency": "hourly", "time_of_day": "00:00"},
+        "cleansing": {"enabled": False},
+        "duplicate_scan": {"enabled": False},
+    }
+    for t in (on, off):
+        await set_schedules(db, t.ref, "Asia/Shanghai", value)
+    async with db.core_session() as session, session.begin():
+        tenant = await session.get(Tenant, off.ref.id)
+        assert tenant is not None
+        tenant.settings = {**tenant.settings, "backup": {"enabled": False}}
+    ours = {on.ref.id, off.ref.id}
+    active = [t for t in await S.active_tenants(db) if t.ref.id in ours]
+    found = await S.fan_out_due(
+        db=db,
+        redis=async_redis,
+        dispatcher=NullDispatcher(),
+        namespace=f"{redis_namespace}-backup",
+        tenants=active,
+        now=sim,
+    )
+    assert found == {"backup": 1, "cleansing": 0, "duplicate_scan": 0, "pool_reclaim": 0}
+    assert await jobs_of(db, off.ref) == []
+    [job] = await jobs_of(db, on.ref)
+    assert job.kind == SCHEDULED
+    for attempt in (1, 1):  # the same message delivered twice
+        await run_message(
+            kind_of(SCHEDULED),
+            FakeRuntime(settings, db),
+            db,
+            tenant_id=str(on.ref.id),
+            job_id=str(job.id),
+            attempt=attempt,
+        )
+    async with db.tenant(on.ref).read() as session:
+        done = await session.get(Job, job.id)
+        assert done is not None and done.status is JobStatus.succeeded, done.error if done else None
+        assert done.result is not None and done.result["row_count"] > 0
+    async with db.core_session() as session:
+        made = (
+            (await session.execute(select(Backup).where(Backup.tenant_id.in_(ours))))
+            .scalars()
+            .all()
+        )
+    assert [(b.tenant_id, b.trigger, b.status) for b in made] == [
+        (on.ref.id, "scheduled", BackupStatus.succeeded)
+    ]

@@ -54,6 +54,10 @@ class JobSchedule:
 @strawberry.type(description="The company's schedules for periodic whole-company jobs.")
 class JobSchedules:
     time_zone: str = strawberry.field(description="The company's time zone the times are in.")
+    backup: JobSchedule = strawberry.field(
+        description="The company's backup, then retention (default: daily at 00:30; nothing "
+        "runs while the backup policy is off)."
+    )
     cleansing: JobSchedule = strawberry.field(
         description="Cleansing of every customer (default: daily at 02:00)."
     )
@@ -70,6 +74,7 @@ class JobSchedules:
         now = datetime.now(UTC)
         return cls(
             time_zone=time_zone,
+            backup=JobSchedule.of(s.backup, time_zone, now),
             cleansing=JobSchedule.of(s.cleansing, time_zone, now),
             duplicate_scan=JobSchedule.of(s.duplicate_scan, time_zone, now),
             pool_reclaim=JobSchedule.of(s.pool_reclaim, time_zone, now),
@@ -89,6 +94,7 @@ class JobScheduleInput:
 
 @strawberry.input
 class JobSchedulesInput:
+    backup: JobScheduleInput | None = UNSET
     cleansing: JobScheduleInput | None = UNSET
     duplicate_scan: JobScheduleInput | None = UNSET
     pool_reclaim: JobScheduleInput | None = UNSET

@@ -3,12 +3,13 @@
 It wakes every ``CRM_WORKER__SCHEDULER_TICK_SECONDS`` (60 by default, aligned on the Unix epoch so
 every scheduler computes the same ticks), so a company's schedule is honoured to the minute:
 
-* **per-tenant schedules** (``crm_core.schedules``): whole-tenant cleansing and the duplicate scan,
-  each when the company's own schedule (tenant settings ``schedules``, in its time zone) says it is
-  due, as a job (``jobs`` row, visible to the company's admins) with an idempotency key per slot;
-* **scheduled backups** and **survey scans**: once per their own global period
-  (``CRM_BACKUPS__INTERVAL_SECONDS``, ``CRM_SURVEYS__SCAN_INTERVAL_SECONDS``); each period's Redis
-  key makes a tick in a period already done a single skipped ``SET``.
+* **per-tenant schedules** (``crm_core.schedules``): the backup, whole-tenant cleansing, the
+  duplicate scan and the shared pool's reclaim, each when the company's own schedule (tenant
+  settings ``schedules``, in its time zone) says it is due, as a job (``jobs`` row, visible to the
+  company's admins) with an idempotency key per slot;
+* **survey scans**: once per their global period (``CRM_SURVEYS__SCAN_INTERVAL_SECONDS``; each
+  company's periodic sends follow its survey settings); the period's Redis key makes a tick in a
+  period already done a single skipped ``SET``.
 
 For each tick the first scheduler to ``SET <namespace>:scheduler:tick:<tick> NX PX`` checks the
 schedules; the others skip it, so running two schedulers (a rolling deploy, a spare replica) never
@@ -40,7 +41,6 @@ from datetime import UTC, datetime
 from redis.asyncio import Redis
 
 from crm_core import schedules
-from crm_core.backups.retention import fan_out as backup_fan_out
 from crm_core.db.engine import Database
 from crm_core.health import start_health_server
 from crm_core.messaging.broker import BrokerDispatcher, build_broker
@@ -112,14 +112,6 @@ async def serve(
         try:
             await tick_once(
                 db=db, redis=redis, dispatcher=dispatcher, namespace=namespace, tick_seconds=tick
-            )
-            # Scheduled backups: one message per tenant per backup period (its own period key).
-            await backup_fan_out(
-                db=db,
-                redis=redis,
-                dispatcher=dispatcher,
-                namespace=namespace,
-                interval_seconds=settings.backups.interval_seconds,
             )
             # Surveys: each tenant's scan (expiry, one reminder, periodic sends) once a period.
             await survey_fan_out(

@@ -1,23 +1,22 @@
 """Scheduled backups and retention.
 
-The scheduler sends each active tenant one ``backups.scheduled_backup`` message per period; the
-period number is the backup's idempotency key, so a message delivered twice (or by two schedulers)
-makes one backup. After each scheduled backup the tenant's old backups are pruned by its policy
-(tenant settings ``backup``: ``enabled``, ``keep_daily``, ``keep_days``; see ``BackupPolicy``).
+Each company's ``backup`` schedule (``crm_core.schedules``: daily at 00:30 in its time zone by
+default) starts a ``backups.scheduled`` job per slot while its backup policy is enabled; the job's
+id is the backup's idempotency key, so a job delivered twice or retried makes one backup. After
+each scheduled backup the company's old backups are pruned by its policy (tenant settings
+``backup``: ``enabled``, ``keep_daily``, ``keep_days``; see ``BackupPolicy``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from redis.asyncio import Redis
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core.backups import repository, service
 from crm_core.backups.models import Backup, BackupStatus
@@ -25,11 +24,9 @@ from crm_core.backups.schemas import BackupPolicy, policy_from
 from crm_core.backups.storage import storage_for
 from crm_core.db import backup_sql as pg
 from crm_core.db.engine import Database
-from crm_core.messaging.outbox import Dispatcher, OutgoingMessage
-from crm_core.settings import BackupSettings, Settings
+from crm_core.settings import Settings
 from crm_core.tenancy import TenantRef
-from crm_core.tenants import repository as tenants_repo
-from crm_core.tenants.models import Tenant, TenantStatus
+from crm_core.tenants.models import Tenant
 
 log = logging.getLogger(__name__)
 
@@ -124,14 +121,20 @@ async def sweep_abandoned(
     return swept
 
 
+async def enabled_for(session: AsyncSession, settings: Settings, tenant_id: uuid.UUID) -> bool:
+    """Whether the company's backup policy has scheduled backups on."""
+    row = await session.get(Tenant, tenant_id)
+    return row is not None and policy_from(row.settings or {}, settings.backups).enabled
+
+
 async def scheduled_backup(
-    db: Database, settings: Settings, tenant: TenantRef, *, period: int
+    db: Database, settings: Settings, tenant: TenantRef, *, key: str
 ) -> Backup | None:
-    """What the scheduler's message does for one tenant and period: back up (once), then prune."""
+    """What a scheduled run does for one tenant: back up (once per ``key``), then prune. None
+    when backups are off for the company or another worker is taking this backup."""
     async with db.core_session() as session:
-        row = await session.get(Tenant, tenant.id)
-    if row is None or not policy_from(row.settings or {}, settings.backups).enabled:
-        return None
+        if not await enabled_for(session, settings, tenant.id):
+            return None
     async with db.core_transaction() as session:
         backup = await service.request_backup(
             session,
@@ -139,49 +142,9 @@ async def scheduled_backup(
             tenant,
             created_by=None,
             trigger="scheduled",
-            idempotency_key=f"scheduled:{period}",
+            idempotency_key=f"scheduled:{key}",
         )
     done = await service.run_backup(db, settings, backup.id)
     if done is not None and done.status is BackupStatus.succeeded:
         await prune(db, settings, tenant.id)
     return done
-
-
-async def fan_out(
-    *,
-    db: Database,
-    redis: Redis,
-    dispatcher: Dispatcher,
-    namespace: str,
-    interval_seconds: int,
-    now: float | None = None,
-) -> int | None:
-    """The scheduler's part: once per period (the first scheduler to claim the period's Redis key)
-    send each active tenant with backups enabled one ``backups.scheduled_backup`` message.
-    Returns how many were sent, or None when this period was already done."""
-    from crm_core.backups.tasks import QUEUE, SCHEDULED_BACKUP
-
-    period = int((time.time() if now is None else now) // interval_seconds)
-    key = f"{namespace}:scheduler:backups:{period}"
-    if not await redis.set(key, "1", nx=True, px=interval_seconds * 1000 + 60_000):
-        return None
-    try:
-        async with db.core_session() as session:
-            rows = await tenants_repo.list_all(session)
-        messages = [
-            OutgoingMessage(SCHEDULED_BACKUP, QUEUE, {"tenant_id": str(t.id), "period": period})
-            for t in rows
-            if t.status is TenantStatus.active
-            and t.provisioned_at is not None
-            and policy_from(t.settings or {}, BackupSettings()).enabled
-        ]
-        await asyncio.to_thread(_send_all, dispatcher, messages)
-    except BaseException:
-        await redis.delete(key)  # partly sent is fine (idempotent); skipping a period is not
-        raise
-    return len(messages)
-
-
-def _send_all(dispatcher: Dispatcher, messages: list[OutgoingMessage]) -> None:
-    for message in messages:
-        dispatcher.send(message)

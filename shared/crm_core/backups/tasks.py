@@ -3,8 +3,8 @@
 ``backups.create_backup`` and ``backups.restore_backup`` are jobs (``crm_core.jobs``): their state,
 retries and dead letters are visible in the tenant's ``jobs``. A worker killed mid-backup leaves the
 catalogue row ``running``, never ``succeeded``; the job's next attempt (the jobs sweep requeues a job
-whose heartbeat stopped) takes the backup again from nothing. ``backups.scheduled_backup`` is the
-scheduler's per-tenant message: one backup per period (idempotency key), then retention.
+whose heartbeat stopped) takes the backup again from nothing. ``backups.scheduled`` is the job the
+company's backup schedule starts: one backup per job (its id is the key), then retention.
 """
 
 from __future__ import annotations
@@ -14,25 +14,25 @@ from typing import Any
 
 from crm_core.backups import restore, retention, service
 from crm_core.backups.models import BackupStatus
-from crm_core.db.engine import Database, TenantDatabase
+from crm_core.db.engine import Database
 from crm_core.errors import DomainError
 from crm_core.jobs.runner import JobContext, JobFailed, job_actor
-from crm_core.messaging.actors import WorkerRuntime, tenant_actor
 from crm_core.settings import Settings, load_settings
 
 QUEUE = "backups"
 CREATE_BACKUP = "backups.create_backup"
 RESTORE_BACKUP = "backups.restore_backup"
-SCHEDULED_BACKUP = "backups.scheduled_backup"
+SCHEDULED = "backups.scheduled"
 TIME_LIMIT_MS = 4 * 3_600_000
 
 
 def _context(ctx: JobContext) -> tuple[Database, Settings]:
-    # A JobContext carries the tenant's session factory, not the worker's runtime: the process
-    # settings are the environment's (the worker read the same), and core tables carry their
-    # schema, so the tenant-bound engine serves the catalogue too.
+    # A JobContext carries the tenant's session factory; core tables carry their schema, so the
+    # tenant-bound engine serves the catalogue too. Settings are the worker's (the environment's
+    # when a job runs outside one).
     engine = ctx.db.factory.kw["bind"]
-    return Database(engine), load_settings()
+    settings = ctx.runtime.settings if ctx.runtime is not None else load_settings()
+    return Database(engine), settings
 
 
 def _backup_id(ctx: JobContext) -> uuid.UUID:
@@ -83,7 +83,17 @@ async def restore_backup(ctx: JobContext) -> dict[str, Any]:
     return {"backup_id": str(result.backup_id), "tables": result.tables, "rows": result.rows}
 
 
-@tenant_actor(SCHEDULED_BACKUP, queue_name=QUEUE, max_retries=3, time_limit_ms=TIME_LIMIT_MS)
-async def scheduled_backup(*, tdb: TenantDatabase, runtime: WorkerRuntime, period: int) -> None:
-    db = await runtime.database()
-    await retention.scheduled_backup(db, runtime.settings, tdb.tenant, period=int(period))
+@job_actor(SCHEDULED, max_retries=2, queue=QUEUE, time_limit_ms=TIME_LIMIT_MS)
+async def scheduled_backup(ctx: JobContext) -> dict[str, Any]:
+    """A run of the company's backup schedule: one backup per job (its id is the key), pruned
+    by the company's retention after; nothing while its backup policy is off."""
+    db, settings = _context(ctx)
+    async with db.core_session() as session:
+        if not await retention.enabled_for(session, settings, ctx.tenant.id):
+            return {"skipped": "backups are off for this company"}
+    done = await retention.scheduled_backup(db, settings, ctx.tenant, key=str(ctx.job_id))
+    if done is None:
+        raise RuntimeError("another worker is taking this backup; trying again later")
+    if done.status is not BackupStatus.succeeded:
+        raise JobFailed(done.error or f"the backup ended {done.status.value}")
+    return {"backup_id": str(done.id), "size_bytes": done.size_bytes, "row_count": done.row_count}
