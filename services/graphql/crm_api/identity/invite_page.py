@@ -15,10 +15,9 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from crm_api.context import AppState
-from crm_api.mail.pages import TOO_LARGE, Field, Form, PageKit, page, read_form
+from crm_api.mail.pages import TOO_LARGE, Field, Form, TokenPages, page, read_form
 from crm_core.errors import DomainError
 from crm_core.identity import invitations
 from crm_core.identity.invitations import InvitationUnusable, LinkState, Opened
@@ -124,20 +123,11 @@ def _form(
     )
 
 
-class InvitePages:
-    def __init__(self, kit: PageKit, state_ref: dict[str, AppState]) -> None:
-        self._kit = kit
-        self._state_ref = state_ref
+class InvitePages(TokenPages):
+    path = PATH
 
-    def routes(self) -> list[Route]:
-        return [Route(PATH, self.handle, methods=["GET", "POST"])]
-
-    async def handle(self, request: Request) -> Response:
-        token = str(request.path_params["token"])
-        limited = await self._kit.limited(request, token)
-        if limited is not None:
-            return limited
-        db = self._state_ref["app"].db
+    async def serve(self, request: Request, token: str, app: AppState) -> Response:
+        db = app.db
         opened = await invitations.open_link(db, token)
         if opened.state is not LinkState.open:
             return _notice(opened, opened.state)

@@ -18,22 +18,15 @@ from urllib.parse import parse_qsl
 from jinja2 import Environment, select_autoescape
 from redis.asyncio import Redis
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
 
+from crm_api.context import AppState
+from crm_api.surveys.public import HEADERS
 from crm_core.settings import Settings
 from crm_core.surveys.ratelimit import SurveyRateLimiter
 
 MAX_BODY = 16 * 1024
-HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Robots-Tag": "noindex, nofollow",
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-}
 LIMITED = ("请求过于频繁 / Too many requests", "请稍后再试。 Please try again in a little while.")
 TOO_LARGE = "提交的内容过大。 The submission is too large."
 
@@ -159,3 +152,27 @@ async def read_form(request: Request) -> dict[str, str] | None:
     except (UnicodeDecodeError, ValueError):
         return None
     return dict(pairs)
+
+
+class TokenPages:
+    """A public page at ``path`` (GET shows, POST acts) for the token in its URL, rate-limited
+    per IP and per token before anything else; ``serve`` does the page's own work."""
+
+    path: str
+
+    def __init__(self, kit: PageKit, state_ref: dict[str, AppState]) -> None:
+        self._kit = kit
+        self._state_ref = state_ref
+
+    def routes(self) -> list[Route]:
+        return [Route(self.path, self.handle, methods=["GET", "POST"])]
+
+    async def handle(self, request: Request) -> Response:
+        token = str(request.path_params["token"])
+        limited = await self._kit.limited(request, token)
+        if limited is not None:
+            return limited
+        return await self.serve(request, token, self._state_ref["app"])
+
+    async def serve(self, request: Request, token: str, app: AppState) -> Response:
+        raise NotImplementedError

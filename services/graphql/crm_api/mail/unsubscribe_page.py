@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from crm_api.context import AppState
-from crm_api.mail.pages import TOO_LARGE, Form, PageKit, page, read_form
+from crm_api.mail.pages import TOO_LARGE, Form, TokenPages, page, read_form
 from crm_core.mail import unsubscribe
 from crm_core.mail.events import tenant_locale
 from crm_core.mail.render import locale_of
@@ -44,20 +43,10 @@ INVALID = (
 )
 
 
-class UnsubscribePages:
-    def __init__(self, kit: PageKit, state_ref: dict[str, AppState]) -> None:
-        self._kit = kit
-        self._state_ref = state_ref
+class UnsubscribePages(TokenPages):
+    path = PATH
 
-    def routes(self) -> list[Route]:
-        return [Route(PATH, self.handle, methods=["GET", "POST"])]
-
-    async def handle(self, request: Request) -> Response:
-        token = str(request.path_params["token"])
-        limited = await self._kit.limited(request, token)
-        if limited is not None:
-            return limited
-        app = self._state_ref["app"]
+    async def serve(self, request: Request, token: str, app: AppState) -> Response:
         if app.keys is None:  # pragma: no cover - create_app always configures it
             raise RuntimeError("no tenant key store")
         if request.method == "POST" and await read_form(request) is None:
