@@ -6,11 +6,12 @@ pinyin of Chinese text with its initials, phone digits, e-mail — see
 required in pinyin so the trigram index can serve them.
 
 When nothing matches, the query is corrected word by word against the tenant's search
-vocabulary (``crm_core.search.models``): each word becomes the closest known word (trigram
-candidates, then the fewest edits, transpositions counted as one), Chinese words become their
-pinyin first, so "tainjinshi" finds 天津市 and 张卫 finds 张伟. The corrected words are then
-searched the ordinary way. A typo thus costs one small look-up in a table of distinct words,
-never a trigram comparison with every record.
+vocabulary (``crm_core.search.models``): a word the vocabulary lacks becomes a known word one
+edit away (looked up by key among every such spelling), or for a long word the closest run of a
+longer known word (trigram candidates, then the fewest edits). Chinese words become their pinyin
+first, so "tainjinshi" finds 天津市 and 张卫 finds 张伟. The corrected words are then searched the
+ordinary way. A typo thus costs a few look-ups in a table of distinct words, never a trigram
+comparison with every record.
 
 Ranking: an exact name first, then a name starting with the query, then every word present, then
 the trigram closeness. Each way of matching considers a bounded number of candidates, so the cost
