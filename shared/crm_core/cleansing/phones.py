@@ -86,6 +86,10 @@ def normalize_phone(raw: str, *, default_region: str = "CN", field: str = "phone
 
 
 def _phone_digits(text: str, region: str) -> list[str]:
+    # No phone number has fewer than five digits: most values (names, places) stop here, before
+    # the number matcher, which is the costly part of building a search text.
+    if sum(ch.isdigit() for ch in text) < 5:
+        return []
     import phonenumbers
 
     found: list[str] = []

@@ -5,16 +5,22 @@ text and phone digits) and the keys that find the same person written differentl
 from __future__ import annotations
 
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 from crm_core.cleansing.phones import _phone_digits
 from crm_core.cleansing.text import _han, clean_text
 
 
 def _pinyin(text: str) -> list[str]:
+    return list(_pinyin_of(text))
+
+
+@lru_cache(maxsize=8192)
+def _pinyin_of(text: str) -> tuple[str, ...]:
+    # Cached: the same places, company words and common names recur across a tenant's records.
     from pypinyin import Style, lazy_pinyin
 
-    return [s for s in lazy_pinyin(text, style=Style.NORMAL, errors="ignore") if s]
+    return tuple(s for s in lazy_pinyin(text, style=Style.NORMAL, errors="ignore") if s)
 
 
 @cache
