@@ -7,10 +7,7 @@ validated with field errors, reminders once, periodic sends, statistics, and two
 from __future__ import annotations
 
 import base64
-import email
-import email.policy
 import re
-import socket
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,8 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from crmtest import TenantFixture, make_tenant
+from smtptest import Mailbox, smtp_server
 from sqlalchemy import func, select
 
 from crm_api.relay import to_global_id
@@ -57,35 +54,11 @@ QUESTIONS = [
 # --- fixtures ----------------------------------------------------------------------------------
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(
-            email.message_from_bytes(envelope.content, policy=email.policy.default)  # type: ignore[arg-type]
-        )
-        return "250 OK"
-
-
-def _free_port() -> int:
-    for port in range(23_000, 32_000, 13):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port")
-
-
 @pytest.fixture(scope="module")
-def smtp() -> Iterator[tuple[Recorder, int]]:
-    recorder, port = Recorder(), _free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield recorder, port
-    controller.stop()
+def smtp() -> Iterator[tuple[Mailbox, int]]:
+    box = Mailbox()
+    with smtp_server(box) as port:
+        yield box, port
 
 
 class World:

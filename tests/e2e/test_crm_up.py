@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+from smtptest import free_port
 
 pytestmark = [pytest.mark.embedded, pytest.mark.slow]
 
@@ -30,17 +30,6 @@ README_QUERY = (
     "{ customers(first: 5) { totalCount edges { node { code name phone city owner { name } "
     "contacts { name title phones { number } } } } } }"
 )
-
-
-def free_port() -> int:
-    for port in range(21000, 32000, 7):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port")
 
 
 class Up:

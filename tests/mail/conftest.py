@@ -4,19 +4,15 @@ tenant's queued mail through the real sender."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import itertools
 import re
-import socket
-import threading
 from collections.abc import Iterator
 from email.message import EmailMessage
 from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
+from smtptest import Mailbox, smtp_server
 from sqlalchemy import select
 
 from crm_core.db.engine import Database
@@ -30,42 +26,11 @@ from crm_core.settings import MailSettings, Settings
 from crm_core.tenancy import TenantRef
 
 
-class Mailbox:
-    """Everything the SMTP server accepted, parsed."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        with self.lock:
-            self.messages.append(msg)  # type: ignore[arg-type]
-        return "250 Message accepted"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        with self.lock:
-            return [m for m in self.messages if m["To"] == address]
-
-
-def _free_port() -> int:
-    for port in range(23_001, 32_000, 13):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port")
-
-
 @pytest.fixture(scope="session")
 def smtp() -> Iterator[tuple[Mailbox, int]]:
-    box, port = Mailbox(), _free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield box, port
-    controller.stop()
+    box = Mailbox()
+    with smtp_server(box) as port:
+        yield box, port
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
+from smtptest import free_port
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -44,19 +45,6 @@ from crm_core.tenants import service as tenants
 ADMIN_URL = os.environ.get("CRM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("CRM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    # Below 32768 so it cannot collide with outgoing connections' ephemeral ports (pitfalls.md).
-    for _ in range(200):
-        port = 20000 + secrets.randbelow(12000)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port")
 
 
 def show(label: str, code: int, body: Any) -> None:

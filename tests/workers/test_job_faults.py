@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 import redis as redis_lib
 from jobhelpers import FAST_JOBS, enqueue, load_jobs, start_worker, wait_finished
 from pydantic import SecretStr
+from smtptest import free_port
 
 from crm_core.db.engine import Database
 from crm_core.jobs.models import JobStatus
@@ -66,23 +66,12 @@ async def test_kill_9_of_a_worker_mid_job_loses_no_job(
         broker.close()
 
 
-def _free_port() -> int:
-    for port in range(21_000, 32_000, 7):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port")
-
-
 class OwnRedis:
     """A redis-server of this test's own, with append-only persistence, in a temp folder."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.port = _free_port()
+        self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property

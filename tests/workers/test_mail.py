@@ -8,7 +8,6 @@ import email
 import email.policy
 import os
 import signal
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from jobhelpers import FAST_JOBS
+from smtptest import smtp_server
 from sqlalchemy import select
 
 from crm_core.db.engine import Database
@@ -56,24 +55,11 @@ class Recorder:
         return "250 Message accepted"
 
 
-def _free_port() -> int:
-    for port in range(22_000, 32_000, 11):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port")
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Recorder, int]]:
-    recorder, port = Recorder(), _free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield recorder, port
-    controller.stop()
+    recorder = Recorder()
+    with smtp_server(recorder) as port:
+        yield recorder, port
 
 
 async def _rows(db: Database, tenant: Any) -> list[MailOutbox]:
