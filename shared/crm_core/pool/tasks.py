@@ -1,10 +1,11 @@
 """The shared pool's periodic work: customers nobody followed up for the company's
 ``reclaim_after_days`` go back to the pool (``service.reclaim_stale``), as a job.
 
-Started by the company's ``pool_reclaim`` schedule (``crm_core.schedules``, daily by default) or
-by hand through ``startJob``-style callers. One instant is fixed for the whole run, so a retried
-attempt reclaims exactly what the first would have: each chunk is its own transaction, and a
-reclaimed customer has no owner, so chunks already done find nothing again.
+Started by the company's ``pool_reclaim`` schedule (``crm_core.schedules``, daily by default);
+admins reclaim on demand with ``reclaimStaleCustomers``. Each attempt fixes one instant (the
+``now`` parameter, else its start) for all its chunks; each chunk is its own transaction, and a
+reclaimed customer has no owner, so a retried attempt finds nothing again in the chunks already
+done.
 """
 
 from __future__ import annotations
